@@ -1,0 +1,5 @@
+"""Allow ``python -m linked``."""
+
+from linked.cli import main
+
+main()

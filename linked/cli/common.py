@@ -1,0 +1,27 @@
+"""What every command shares: the consoles and the settings for ``--root``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from linked.settings import Settings, load_settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    """Settings for the project root given with ``--root`` (default: the working folder)."""
+    root: Path = (ctx.find_root().obj or {}).get("root", Path("."))
+    return load_settings(root)
+
+
+def edition_path(settings: Settings, edition: str) -> Path:
+    """Accept a slug (``2021-05``) or a path to an edition folder."""
+    candidate = Path(edition)
+    if candidate.is_dir() or "/" in edition or edition.startswith("."):
+        return candidate if candidate.is_absolute() else (Path.cwd() / candidate)
+    return settings.editions_dir / edition

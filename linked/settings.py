@@ -1,0 +1,147 @@
+"""Settings: ``linked.toml`` at the project root, overridden by ``LINKED_*`` variables.
+
+Nothing here runs at import time: call :func:`load_settings` (the CLI and the
+web app factory do) and pass the result down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from linked.errors import LinkedError
+
+CONFIG_FILE = "linked.toml"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with embedded defaults that need no server."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LINKED_", extra="forbid", frozen=True, populate_by_name=True
+    )
+
+    root: Path = Field(default=Path("."), description="Project root (editions/, templates/, …)")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite file under subscribers/"
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://[user:pass@]host:port, smtp+starttls://…, smtps://…; unset = outbox/",
+    )
+    base_url: str = Field(
+        default="http://localhost:8000", description="Public URL of the archive and links"
+    )
+    secret_key: str | None = Field(default=None, description="Signs confirm/unsubscribe tokens")
+    from_address: str = Field(
+        default="Linked <bulletin@localhost>",
+        # DESIGN.md names it LINKED_FROM (env) and `from` (linked.toml).
+        validation_alias=AliasChoices("LINKED_FROM", "from", "from_address"),
+        description="From header: 'Name <address>'",
+    )
+    timezone: str = Field(default="Europe/London", description="Zone for naive times")
+
+    # The bulletin's identity, shown in the email header and footer and on archive pages.
+    bulletin_name: str = "Linked"
+    organisation: str = "Durham Safeguarding Children Partnership"
+    contact: str = (
+        "Durham Safeguarding Children Partnership Business Unit · dscp@durham.gov.uk"
+    )
+    logo_alt: str = "Durham Safeguarding Children Partnership"
+    list_id: str | None = Field(default=None, description="List-Id; default from base_url")
+    unsubscribe_mailto: str | None = Field(
+        default=None, description="Address for the mailto: List-Unsubscribe (optional)"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit arguments beat the environment, which beats linked.toml.
+        root = Path(getattr(init_settings, "init_kwargs", {}).get("root", "."))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=root / CONFIG_FILE)
+        return (init_settings, env_settings, toml)
+
+    # Derived values -------------------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def editions_dir(self) -> Path:
+        return self.root / "editions"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def subscribers_dir(self) -> Path:
+        return self.root / "subscribers"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.root / "outbox"
+
+    @property
+    def database(self) -> str:
+        """The database URL, defaulting to an embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.subscribers_dir / 'linked.db').resolve()}"
+
+    @property
+    def list_identifier(self) -> str:
+        if self.list_id:
+            return self.list_id
+        host = self.base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+        return f"{self.bulletin_name.lower().replace(' ', '-')}.{host}"
+
+
+def load_settings(root: Path | str = ".", **overrides: Any) -> Settings:
+    """Build settings for a project root, turning validation errors into one clear message."""
+    root = Path(root)
+    if not root.is_dir():
+        raise LinkedError(f"project root {root} is not a folder")
+    try:
+        return Settings(root=root, **overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(part) for part in err["loc"]) or "settings"
+            lines.append(f"setting {field!r}: {err['msg']}")
+        raise LinkedError(
+            f"invalid settings (from {root / CONFIG_FILE} or LINKED_* variables):\n  "
+            + "\n  ".join(lines)
+        ) from exc

@@ -1,0 +1,31 @@
+"""Transports: how finished message bytes leave Linked.
+
+Every transport has the same small interface (:class:`Transport`), like
+django.core.mail's backends: the caller hands over an envelope and the exact
+bytes to send. Transports know nothing of editions, Markdown or subscribers.
+"""
+
+from linked.transport.base import (
+    MemoryTransport,
+    PermanentFailure,
+    SentMessage,
+    TemporaryFailure,
+    Transport,
+    TransportError,
+)
+from linked.transport.factory import open_transport
+from linked.transport.outbox import OutboxTransport
+from linked.transport.smtp import SMTPTransport, SMTPURL
+
+__all__ = [
+    "SMTPURL",
+    "MemoryTransport",
+    "OutboxTransport",
+    "PermanentFailure",
+    "SMTPTransport",
+    "SentMessage",
+    "TemporaryFailure",
+    "Transport",
+    "TransportError",
+    "open_transport",
+]
