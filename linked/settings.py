@@ -53,9 +53,7 @@ class Settings(BaseSettings):
     # The bulletin's identity, shown in the email header and footer and on archive pages.
     bulletin_name: str = "Linked"
     organisation: str = "Durham Safeguarding Children Partnership"
-    contact: str = (
-        "Durham Safeguarding Children Partnership Business Unit · dscp@durham.gov.uk"
-    )
+    contact: str = "Durham Safeguarding Children Partnership Business Unit · dscp@durham.gov.uk"
     logo_alt: str = "Durham Safeguarding Children Partnership"
     list_id: str | None = Field(default=None, description="List-Id; default from base_url")
     unsubscribe_mailto: str | None = Field(
