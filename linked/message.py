@@ -14,6 +14,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from email import quoprimime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -106,13 +107,18 @@ class PreparedMessage:
         head = EmailMessage(policy=SMTP)
         local, _, domain = address.rpartition("@")
         head["From"] = Address(display_name=name, username=local, domain=domain)
-        head["Subject"] = _clean(subject_prefix + composed.subject, "the subject")
         head["MIME-Version"] = "1.0"
         if list_headers:
             head["List-Id"] = f"{settings.bulletin_name} <{settings.list_identifier}>"
             head["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         head["Content-Type"] = f'multipart/alternative; boundary="{self.boundary}"'
-        self.fixed_headers = head.as_bytes(policy=SMTP).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+        fixed = head.as_bytes(policy=SMTP).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+        # email.header folds at spaces after the first word; the policy folder would break
+        # straight after "Subject:", which strict parsers read back with a leading space.
+        subject = _clean(subject_prefix + composed.subject, "the subject")
+        charset = "us-ascii" if subject.isascii() else "utf-8"
+        folded = Header(subject, charset, header_name="Subject").encode(linesep=CRLF)
+        self.fixed_headers = fixed + f"Subject: {folded}{CRLF}".encode("ascii")
 
         part_head = (
             "Content-Type: text/{};"

@@ -7,6 +7,7 @@ compiles the MJML once. Per-recipient values stay as slot markers
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +62,7 @@ class Composer:
             html = mjml2html(mjml_source, fonts={})
         except Exception as exc:  # mrml reports template mistakes as plain exceptions
             raise LinkedError(f"email template {name!r} is not valid MJML: {exc}") from exc
-        return html, _tidy_text(text)
+        return _native_article(html), _tidy_text(text)
 
     def edition(self, edition: Edition) -> ComposedEmail:
         view = self.renderer.edition(edition)
@@ -88,6 +89,19 @@ class Composer:
         full = {**self._common(), **context}
         html, text = self._render(name, full)
         return ComposedEmail(str(context["subject"]), context.get("preheader"), html, text)
+
+
+_WRAPPER = re.compile(r'<div ([^>]*)role="article"([^>]*)>')
+_END = "</div></body></html>"
+
+
+def _native_article(html: str) -> str:
+    """Use ``<article>`` for mrml's ``<div role="article">`` wrapper (native element, same role)."""
+    matches = _WRAPPER.findall(html)
+    if len(matches) != 1 or not html.endswith(_END):
+        return html  # an unexpected shape: leave mrml's valid markup alone
+    html = _WRAPPER.sub(lambda m: f"<article {m.group(1).strip()}{m.group(2)}>", html)
+    return html[: -len(_END)] + "</article></body></html>"
 
 
 def _tidy_text(text: str) -> str:

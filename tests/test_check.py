@@ -1,0 +1,72 @@
+"""``linked check``'s lint: errors block, warnings advise, each names its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from linked.check import check_edition
+from linked.settings import Settings
+from tests.fixtures.project import EditionFactory
+
+HEAD = "---\ntitle: T\ndate: 2021-05-28\npreheader: P\n---\nWelcome.\n"
+
+
+def findings(settings: Settings, folder: Path) -> tuple[list[str], list[str]]:
+    report = check_edition(settings, folder)
+    return (
+        [p.format(relative_to=folder) for p in report.errors],
+        [p.format(relative_to=folder) for p in report.warnings],
+    )
+
+
+def test_example_edition_is_clean(settings: Settings, example_edition: Path) -> None:
+    assert findings(settings, example_edition) == ([], [])
+
+
+def test_loader_errors_are_check_errors(settings: Settings, write_edition: EditionFactory) -> None:
+    folder = write_edition({"edition.md": "---\ndate: 2021-05-28\n---\n", "01-a.md": "x"})
+    errors, _ = findings(settings, folder)
+    assert "edition.md:1: 'title' is required" in errors
+    assert any(e.startswith("01-a.md:1: no front matter") for e in errors)
+
+
+def test_lint_of_links_images_and_subject(
+    settings: Settings, write_edition: EditionFactory
+) -> None:
+    long_subject = "S" * 79
+    folder = write_edition(
+        {
+            "edition.md": f"---\ntitle: T\ndate: 2021-05-28\nsubject: {long_subject}\n---\nHi.\n",
+            "01-a.md": (
+                "---\ntitle: A\nlinks:\n  - {text: click here, url: 'https://example.org'}\n"
+                "  - {text: Files, url: 'ftp://example.org/f'}\n---\n"
+                "First line.\n\n"
+                "[the old site](http://example.org) and [here](https://example.org/x).\n\n"
+                "![](images/a.png) ![A missing one](images/none.png)\n\n"
+                "[Old files](ftp://example.org/old) [Write to us](mailto:us@example.org)\n"
+            ),
+        },
+        images=("images/a.png",),
+    )
+    errors, warnings = findings(settings, folder)
+    assert errors == [
+        "01-a.md:11: image 'images/a.png' has no alt text: write ![what it shows](images/a.png)",
+        "01-a.md:11: image 'images/none.png' does not exist in the edition folder",
+        "01-a.md:13: link 'ftp://example.org/old': only https://, http:// and mailto: links work in email",
+        "01-a.md: link 'ftp://example.org/f': only https://, http:// and mailto: links work in email",
+    ]
+    assert warnings == [
+        "edition.md: subject is 79 characters; over 78 is cut off in many inboxes",
+        "edition.md: no preheader: inboxes will show the first words of the email instead",
+        "01-a.md:9: link 'http://example.org' is not https; prefer https://",
+        "01-a.md:9: link text 'here' says nothing on its own; describe where it goes",
+        "01-a.md: link text 'click here' says nothing on its own; describe where it goes",
+    ]
+
+
+def test_oversized_email_is_an_error(settings: Settings, write_edition: EditionFactory) -> None:
+    paragraph = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 40
+    articles = {f"{i:02d}-a{i}.md": f"---\ntitle: A{i}\n---\n{paragraph}\n" for i in range(1, 60)}
+    folder = write_edition({"edition.md": HEAD, **articles})
+    errors, _ = findings(settings, folder)
+    assert len(errors) == 1 and "Gmail clips anything over 102 KB" in errors[0]

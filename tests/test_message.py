@@ -1,0 +1,123 @@
+"""Prepared messages: correct MIME for every recipient, from bytes prepared once."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from linked.compose import ComposedEmail, Composer, fill, greeting
+from linked.edition import load_edition
+from linked.errors import LinkedError
+from linked.message import PreparedMessage, Recipient, prepare_message
+from linked.settings import Settings, load_settings
+
+
+@pytest.fixture
+def composed(settings: Settings, example_edition: Path) -> ComposedEmail:
+    return Composer(settings).edition(load_edition(example_edition, settings.zone))
+
+
+def parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.strict)
+    assert isinstance(message, EmailMessage)
+    assert [d for part in message.walk() for d in part.defects] == []
+    return message
+
+
+def body(message: EmailMessage, kind: str) -> str:
+    part = message.get_body((kind,))
+    assert part is not None
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [
+        ("Sam Reader", "sam@example.org"),
+        ("Zoë O'Brien-Ångström", "zoe@example.org"),
+        ('Eve <script>"&', "eve@example.org"),
+        (None, "anon@example.org"),
+    ],
+)
+def test_each_recipient_gets_their_own_values(
+    settings: Settings, composed: ComposedEmail, name: str | None, address: str
+) -> None:
+    prepared = prepare_message(settings, composed)
+    url = f"https://bulletin.example.org/unsubscribe/{address}.token_" + "x" * 100
+    message = parse(prepared.render(Recipient(address, name, url)))
+    assert message["To"].addresses[0].addr_spec == address
+    assert (message["To"].addresses[0].display_name or None) == name
+    assert message["List-Unsubscribe"] == f"<{url}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Id"] == "Linked <linked.bulletin.example.org>"
+    assert message["Subject"] == composed.subject
+    assert message["Message-ID"].endswith("@localhost>")
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    values = {"greeting": greeting(name), "unsubscribe_url": url}
+    assert body(message, "plain") == fill(composed.text, values, html_escape=False)
+    assert body(message, "html").replace("\n", "") == fill(
+        composed.html, values, html_escape=True
+    ).replace("\n", "")
+
+
+def test_lines_stay_within_smtp_limits(settings: Settings, composed: ComposedEmail) -> None:
+    raw = prepare_message(settings, composed).render(Recipient("a@example.org", "A", "https://x/u"))
+    assert raw.count(b"\r\n") == raw.count(b"\n")  # CRLF everywhere
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    body_lines = raw.split(b"\r\n\r\n", 1)[1].split(b"\r\n")
+    assert max(len(line) for line in body_lines) <= 78  # quoted-printable keeps lines short
+
+
+def test_message_ids_are_unique(settings: Settings, composed: ComposedEmail) -> None:
+    prepared = prepare_message(settings, composed)
+    ids = {parse(prepared.render(Recipient(f"r{i}@example.org")))["Message-ID"] for i in range(50)}
+    assert len(ids) == 50
+
+
+def test_non_ascii_subject_and_from_are_encoded(project: Path, composed: ComposedEmail) -> None:
+    settings = load_settings(project, from_address="Café Partnership – News <news@example.org>")
+    composed = ComposedEmail("Été: ünïcode subject", None, composed.html, composed.text)
+    raw = prepare_message(settings, composed).render(Recipient("a@example.org"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()
+    message = parse(raw)
+    assert message["Subject"] == "Été: ünïcode subject"
+    assert message["From"].addresses[0].display_name == "Café Partnership – News"
+
+
+def test_mailto_unsubscribe_and_proof_prefix(project: Path, composed: ComposedEmail) -> None:
+    settings = load_settings(project, unsubscribe_mailto="leave@example.org")
+    prepared = prepare_message(settings, composed, subject_prefix="[Proof] ")
+    message = parse(prepared.render(Recipient("a@example.org", None, "https://x/u/1")))
+    assert (
+        message["List-Unsubscribe"]
+        == "<https://x/u/1>, <mailto:leave@example.org?subject=unsubscribe>"
+    )
+    assert message["Subject"].startswith("[Proof] ")
+
+
+def test_transactional_mail_has_no_list_headers(
+    settings: Settings, composed: ComposedEmail
+) -> None:
+    message = parse(
+        prepare_message(settings, composed, list_headers=False).render(Recipient("a@example.org"))
+    )
+    assert message["List-Unsubscribe"] is None and message["List-Id"] is None
+
+
+def test_header_injection_is_refused(settings: Settings, composed: ComposedEmail) -> None:
+    prepared = PreparedMessage(settings, composed)
+    with pytest.raises(ValueError, match="line break"):
+        prepared.render(Recipient("a@example.org", "Eve\r\nBcc: victim@example.org"))
+    with pytest.raises(ValueError, match="line break"):
+        prepared.render(Recipient("a@example.org\nBcc: x@y"))
+
+
+def test_from_without_address_is_a_clear_error(project: Path, composed: ComposedEmail) -> None:
+    with pytest.raises(LinkedError, match="needs an address"):
+        prepare_message(load_settings(project, from_address="Just a name"), composed)
