@@ -9,8 +9,8 @@ from rich.console import Console
 
 from linked.settings import Settings, load_settings
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def settings_from(ctx: typer.Context) -> Settings:

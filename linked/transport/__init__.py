@@ -15,7 +15,7 @@ from linked.transport.base import (
 )
 from linked.transport.factory import open_transport
 from linked.transport.outbox import OutboxTransport
-from linked.transport.smtp import SMTPTransport, SMTPURL
+from linked.transport.smtp import SMTPURL, SMTPTransport
 
 __all__ = [
     "SMTPURL",

@@ -16,7 +16,11 @@ import aiosmtplib
 from linked.errors import LinkedError
 from linked.transport.base import PermanentFailure, TemporaryFailure, TransportError
 
-_SCHEMES = {"smtp": (25, False, False), "smtp+starttls": (587, False, True), "smtps": (465, True, False)}
+_SCHEMES = {
+    "smtp": (25, False, False),
+    "smtp+starttls": (587, False, True),
+    "smtps": (465, True, False),
+}
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,9 @@ def classify(exc: Exception) -> TransportError:
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if isinstance(code, int) and 500 <= code < 600:
         return PermanentFailure(f"{code} {message}", code)
-    return TemporaryFailure(f"{code} {message}" if code else message, code if isinstance(code, int) else None)
+    return TemporaryFailure(
+        f"{code} {message}" if code else message, code if isinstance(code, int) else None
+    )
 
 
 class SMTPTransport:

@@ -1,0 +1,43 @@
+"""The Jinja2 environment for email templates (MJML and plain text)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from linked.compose.slots import marker
+from linked.settings import Settings
+
+#: The templates shipped with Linked, used for any template a project does not override.
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def template_dirs(settings: Settings) -> list[Path]:
+    """The project's own ``templates/`` first, then Linked's defaults."""
+    dirs = [settings.templates_dir.resolve()]
+    if DEFAULT_TEMPLATES.is_dir() and DEFAULT_TEMPLATES not in dirs:
+        dirs.append(DEFAULT_TEMPLATES)
+    return dirs
+
+
+def long_date(value: date) -> str:
+    """28 May 2021 (British style, no leading zero)."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def environment(settings: Settings) -> Environment:
+    """Build the environment; callers keep it, so templates compile once per process."""
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(d) for d in template_dirs(settings)]),
+        # MJML and HTML are escaped; plain text is not (there is nothing to escape).
+        autoescape=select_autoescape(["html", "mjml.j2", "html.j2", "xml"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["slot"] = marker
+    env.filters["long_date"] = long_date
+    return env

@@ -1,0 +1,170 @@
+"""A composed email → MIME bytes, prepared once and personalised per recipient.
+
+:class:`PreparedMessage` builds the fixed headers and the quoted-printable
+encoded bodies once, split around the slot markers. :meth:`render` then only
+encodes each recipient's few values (To, greeting, unsubscribe URL,
+List-Unsubscribe, Message-ID, Date) and joins bytes: no MJML, Markdown or
+``EmailMessage`` work per recipient. This module does no I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+import time
+from dataclasses import dataclass
+from email import quoprimime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formataddr, formatdate, parseaddr
+
+from linked.compose import ComposedEmail, greeting
+from linked.compose.slots import MARKER
+from linked.errors import LinkedError
+from linked.settings import Settings
+
+CRLF = "\r\n"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who one message goes to, and their personal unsubscribe link (None: not list mail)."""
+
+    email: str
+    name: str | None = None
+    unsubscribe_url: str | None = None
+
+
+def _clean(value: str, what: str) -> str:
+    # A newline in a header value would let it inject headers of its own.
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{what} must not contain a line break")
+    return value
+
+
+def _qp(text: str) -> str:
+    # body_encode works on characters < 256: hand it the UTF-8 bytes as latin-1 characters.
+    return quoprimime.body_encode(text.encode("utf-8").decode("latin-1"), maxlinelen=76, eol=CRLF)
+
+
+class _Body:
+    """One MIME part's body: literal QP-encoded chunks with slot names between them."""
+
+    def __init__(self, template: str, *, is_html: bool) -> None:
+        self.is_html = is_html
+        text = template.replace("\r\n", "\n").replace("\n", CRLF)
+        self.pieces: list[tuple[bool, str]] = []  # (is_slot, encoded literal or slot name)
+        pos = 0
+        for match in MARKER.finditer(text):
+            self._literal(text[pos : match.start()])
+            self.pieces.append((True, match.group(1).lower()))
+            pos = match.end()
+        self._literal(text[pos:])
+        self.slots = {name for is_slot, name in self.pieces if is_slot}
+
+    def _literal(self, text: str) -> None:
+        if text:
+            self.pieces.append((False, self._encode(text, escape=False)))
+
+    def _encode(self, text: str, *, escape: bool) -> str:
+        if escape and self.is_html:
+            text = html.escape(text, quote=True)
+        encoded = _qp(text)
+        # A soft line break lets the next piece start on a fresh encoded line.
+        return encoded if encoded.endswith(CRLF) else encoded + "=" + CRLF
+
+    def render(self, values: dict[str, str]) -> str:
+        encoded = {name: self._encode(values[name], escape=True) for name in self.slots}
+        return "".join(encoded[v] if is_slot else v for is_slot, v in self.pieces)
+
+
+class PreparedMessage:
+    """Fixed parts of a message, ready to be personalised for each recipient."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        composed: ComposedEmail,
+        *,
+        list_headers: bool = True,
+        subject_prefix: str = "",
+    ) -> None:
+        self.list_headers = list_headers
+        self.unsubscribe_mailto = settings.unsubscribe_mailto
+        name, address = parseaddr(settings.from_address)
+        if "@" not in address:
+            raise LinkedError(
+                f"LINKED_FROM {settings.from_address!r} needs an address, "
+                "like 'Name <news@example.org>'"
+            )
+        self.envelope_sender = address
+        self.domain = address.rsplit("@", 1)[1]
+        self.boundary = f"linked-{secrets.token_hex(16)}"
+
+        # The email package folds and RFC 2047-encodes the fixed headers, once.
+        head = EmailMessage(policy=SMTP)
+        local, _, domain = address.rpartition("@")
+        head["From"] = Address(display_name=name, username=local, domain=domain)
+        head["Subject"] = _clean(subject_prefix + composed.subject, "the subject")
+        head["MIME-Version"] = "1.0"
+        if list_headers:
+            head["List-Id"] = f"{settings.bulletin_name} <{settings.list_identifier}>"
+            head["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        head["Content-Type"] = f'multipart/alternative; boundary="{self.boundary}"'
+        self.fixed_headers = head.as_bytes(policy=SMTP).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+
+        part_head = (
+            "Content-Type: text/{};"
+            " charset=utf-8" + CRLF + "Content-Transfer-Encoding: quoted-printable" + CRLF + CRLF
+        )
+        self.parts = [
+            (part_head.format("plain"), _Body(composed.text, is_html=False)),
+            (part_head.format("html"), _Body(composed.html, is_html=True)),
+        ]
+        self._date = (0, "")
+
+    def _now(self) -> str:
+        # Formatting the date is the costliest header; once a second is enough.
+        second = int(time.time())
+        if self._date[0] != second:
+            self._date = (second, formatdate(second, usegmt=True))
+        return self._date[1]
+
+    def message_id(self) -> str:
+        return f"<{time.time_ns():x}.{secrets.token_hex(8)}@{self.domain}>"
+
+    def render(self, recipient: Recipient, *, message_id: str | None = None) -> bytes:
+        """The complete message for one recipient, with CRLF line endings."""
+        email = _clean(recipient.email, "the address")
+        name = _clean(recipient.name or "", "the name")
+        unsubscribe = _clean(recipient.unsubscribe_url or "", "the unsubscribe URL")
+        headers = [
+            "To: " + formataddr((name, email), charset="utf-8"),
+            "Date: " + self._now(),
+            "Message-ID: " + (message_id or self.message_id()),
+        ]
+        if self.list_headers and unsubscribe:
+            targets = [f"<{unsubscribe}>"]
+            if self.unsubscribe_mailto:
+                targets.append(f"<mailto:{self.unsubscribe_mailto}?subject=unsubscribe>")
+            headers.append("List-Unsubscribe: " + ("," + CRLF + " ").join(targets))
+        values = {"greeting": greeting(name), "unsubscribe_url": unsubscribe}
+        chunks = [CRLF.join(headers), CRLF, CRLF]
+        for part_head, body in self.parts:
+            chunks += ["--", self.boundary, CRLF, part_head, body.render(values), CRLF]
+        chunks += ["--", self.boundary, "--", CRLF]
+        return self.fixed_headers + "".join(chunks).encode("utf-8")
+
+
+def prepare_message(
+    settings: Settings,
+    composed: ComposedEmail,
+    *,
+    list_headers: bool = True,
+    subject_prefix: str = "",
+) -> PreparedMessage:
+    """Prepare ``composed`` for sending; see :class:`PreparedMessage`."""
+    return PreparedMessage(
+        settings, composed, list_headers=list_headers, subject_prefix=subject_prefix
+    )
