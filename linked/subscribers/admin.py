@@ -132,7 +132,7 @@ def count_subscribers(settings: Settings) -> dict[SubscriberStatus, int]:
             .group_by(col(Subscriber.status))
         )
         for status, number in session.exec(query):
-            counts[status] = number
+            counts[SubscriberStatus(status)] = number
         return counts
 
 

@@ -30,7 +30,7 @@ def export_csv(session: Session, out: TextIO, status: SubscriberStatus | None = 
     writer.writerow(COLUMNS)
     count = 0
     for subscriber in session.exec(query):
-        consented = subscriber.confirmed_at.isoformat() + "Z" if subscriber.confirmed_at else ""
+        consented = subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else ""
         cells = [
             subscriber.email,
             subscriber.name or "",

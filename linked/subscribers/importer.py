@@ -63,9 +63,8 @@ def _parse_time(text: str) -> datetime | None:
     if not text:
         return None
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    # A time without a zone in a CSV is taken as UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _parse(line: int, raw: dict[str, str | None]) -> _Row:
@@ -167,7 +166,7 @@ def _apply(
     if status is S.confirmed:
         detail = "consent given elsewhere"
         if row.consented_at:
-            detail += f", consented at {row.consented_at.isoformat()}Z"
+            detail += f", consented at {row.consented_at.isoformat()}"
     if subscriber is None:
         subscriber = Subscriber(
             email=row.address.email,

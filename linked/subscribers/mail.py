@@ -8,10 +8,11 @@ dropped: the person can ask again, within the per-address limit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from linked.compose import compose_notice
+from linked.errors import LinkedError
 from linked.message import Recipient, prepare_message
 from linked.settings import Settings
 from linked.subscribers.service import Mailing
@@ -19,6 +20,8 @@ from linked.subscribers.tokens import confirm_url, unsubscribe_url
 from linked.transport import Transport, TransportError, open_transport
 
 log = logging.getLogger(__name__)
+
+_Builder = Callable[[Settings, Mailing], tuple[str, bytes]]
 
 
 def confirmation_message(settings: Settings, mailing: Mailing) -> tuple[str, bytes]:
@@ -44,18 +47,20 @@ def welcome_message(settings: Settings, mailing: Mailing) -> tuple[str, bytes]:
         "subject": f"Welcome to {settings.bulletin_name}",
         "preheader": "You are subscribed. Here is what to expect.",
         "name": mailing.name,
-        "unsubscribe_link": leave,
     }
     prepared = prepare_message(settings, compose_notice(settings, "welcome", context))
     recipient = Recipient(email=mailing.email, name=mailing.name, unsubscribe_url=leave)
     return prepared.envelope_sender, prepared.render(recipient)
 
 
-async def _send(transport: Transport, mailing: Mailing, message: tuple[str, bytes]) -> bool:
-    sender, data = message
+async def _send(
+    settings: Settings, transport: Transport, mailing: Mailing, build: _Builder
+) -> bool:
     try:
+        sender, data = build(settings, mailing)
         await transport.send(sender, [mailing.email], data)
-    except TransportError as exc:
+    except (TransportError, LinkedError) as exc:
+        # Logged by id, not address: logs are not a place for personal data.
         log.warning("could not send to subscriber %s: %s", mailing.subscriber_id, exc)
         return False
     return True
@@ -67,7 +72,7 @@ async def send_confirmations(settings: Settings, mailings: Sequence[Mailing]) ->
     sent = 0
     try:
         for mailing in mailings:
-            sent += await _send(transport, mailing, confirmation_message(settings, mailing))
+            sent += await _send(settings, transport, mailing, confirmation_message)
     finally:
         await transport.close()
     return sent
@@ -82,6 +87,6 @@ async def send_welcome(settings: Settings, mailing: Mailing) -> bool:
     """Send the welcome mail after someone confirmed."""
     transport = open_transport(settings)
     try:
-        return await _send(transport, mailing, welcome_message(settings, mailing))
+        return await _send(settings, transport, mailing, welcome_message)
     finally:
         await transport.close()

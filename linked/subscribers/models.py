@@ -1,7 +1,8 @@
 """Database tables for subscribers, their consent history, suppressions and rate limits.
 
-Times are naive UTC everywhere (``utcnow()``): SQLite has no time zones, and one
-convention on both databases keeps comparisons simple. The migrations in
+Times are timezone-aware UTC everywhere (``utcnow()``): SQLModel stores them as
+``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and as UTC text on SQLite, and hands
+them back aware on both. The migrations in
 ``linked/db/migrations`` are hand-written; ``tests/test_migrate.py`` checks they
 match these models.
 """
@@ -9,18 +10,18 @@ match these models.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    """The current time as naive UTC, the form every table stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
 
 
-class SubscriberStatus(str, Enum):
+class SubscriberStatus(StrEnum):
     """Where a subscriber is in their life cycle; only ``confirmed`` receives editions."""
 
     pending = "pending"

@@ -11,7 +11,6 @@ from linked.errors import LinkedError
 from linked.subscribers.addresses import normalise, suppression_hash
 from linked.subscribers.models import (
     ConsentEvent,
-    Subscriber,
     SubscriberStatus,
     Suppression,
     utcnow,
@@ -20,7 +19,7 @@ from linked.subscribers.service import find, is_suppressed
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value else None
+    return value.isoformat() if value else None
 
 
 def person_data(session: Session, email: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlmodel import Session, col, delete, select
 
@@ -49,7 +49,7 @@ class Mailing:
     name: str | None
 
 
-class ConfirmOutcome(str, Enum):
+class ConfirmOutcome(StrEnum):
     confirmed = "confirmed"
     already_confirmed = "already_confirmed"
     not_pending = "not_pending"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -20,7 +20,7 @@ from linked.settings import Settings
 SECRET_FILE = ".secret_key"
 
 
-class Purpose(str, Enum):
+class Purpose(StrEnum):
     """Each purpose is its own salt, so a confirm token can never unsubscribe and vice versa."""
 
     confirm = "confirm"
@@ -36,7 +36,7 @@ class ExpiredToken(BadToken):
 
 
 def secret_key(settings: Settings) -> str:
-    """``settings.secret_key``, or a random key made once and kept in ``subscribers/.secret_key``."""
+    """``settings.secret_key``, else a random key made once in ``subscribers/.secret_key``."""
     if settings.secret_key:
         return settings.secret_key
     return _persisted_secret(settings.subscribers_dir / SECRET_FILE)

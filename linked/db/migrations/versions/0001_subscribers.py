@@ -29,16 +29,16 @@ def upgrade() -> None:
         sa.Column("email_key", sa.String(320), nullable=False),
         sa.Column("name", sa.String(200), nullable=True),
         sa.Column("status", status_type(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.Column("confirmed_at", sa.DateTime(), nullable=True),
-        sa.Column("unsubscribed_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("unsubscribed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("source", sa.String(100), nullable=False),
         sa.Column("ip", sa.String(45), nullable=True),
-        sa.Column("confirmation_sent_at", sa.DateTime(), nullable=True),
+        sa.Column("confirmation_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("confirmations_sent", sa.Integer(), nullable=False),
         sa.Column("soft_bounces", sa.Integer(), nullable=False),
-        sa.Column("erased_at", sa.DateTime(), nullable=True),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_subscriber_email", "subscriber", ["email"], unique=True)
@@ -55,7 +55,7 @@ def upgrade() -> None:
         ),
         sa.Column("from_status", status_type(), nullable=True),
         sa.Column("to_status", status_type(), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("source", sa.String(100), nullable=False),
         sa.Column("ip", sa.String(45), nullable=True),
         sa.Column("detail", sa.String(200), nullable=True),
@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("address_hash", sa.String(64), nullable=False),
         sa.Column("reason", sa.String(50), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_suppression_address_hash", "suppression", ["address_hash"], unique=True)
 
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("bucket", sa.String(32), nullable=False),
         sa.Column("key", sa.String(64), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_rate_limit_hit_lookup", "rate_limit_hit", ["bucket", "key", "at"])
 
