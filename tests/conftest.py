@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "tests.fixtures.project",
+    "tests.fixtures.database",
+    "tests.fixtures.smtp",
 ]
