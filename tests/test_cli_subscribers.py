@@ -15,14 +15,14 @@ from linked.settings import Settings
 
 
 @pytest.fixture
-def run(settings: Settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(settings: Settings):  # type: ignore[no-untyped-def]
     runner = CliRunner()
     env = {"LINKED_SECRET_KEY": "cli-secret", "LINKED_FROM": "Linked <bulletin@example.org>"}
     if settings.database_url:
         env["LINKED_DATABASE_URL"] = settings.database_url
 
     def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, ["--root", str(tmp_path), *args], env=env, input=input)
+        return runner.invoke(app, ["--root", str(settings.root), *args], env=env, input=input)
 
     return invoke
 

@@ -66,14 +66,14 @@ def test_images_buttons_and_footer(
     images = soup.find_all("img")
     assert images and all(img.get("alt") for img in images)
     srcs = {img["src"] for img in images}
-    assert "https://bulletin.example.org/static/logo.png" in srcs
+    assert "http://testserver/static/logo.png" in srcs
     for image in edition.images:
-        assert f"https://bulletin.example.org/editions/2021-05/{image}" in srcs
+        assert f"http://testserver/editions/2021-05/{image}" in srcs
     hrefs = {a.get("href") for a in soup.find_all("a")}
     for article in edition.articles:
         for link in article.links:
             assert link.url in hrefs
-    assert "https://bulletin.example.org/editions/2021-05/" in hrefs  # view in browser
+    assert "http://testserver/editions/2021-05/" in hrefs  # view in browser
     assert VALUES["unsubscribe_url"] in hrefs
     assert settings.contact in soup.get_text()
     assert "Hello Sam," in soup.get_text()
@@ -99,9 +99,7 @@ def test_text_part_from_the_same_source(
             assert link.url in text
     assert "dscp@durham.gov.uk" in text
     assert VALUES["unsubscribe_url"] in text
-    assert (
-        "View this edition in your browser: https://bulletin.example.org/editions/2021-05/" in text
-    )
+    assert "View this edition in your browser: http://testserver/editions/2021-05/" in text
     assert "**" not in text and "](" not in text  # Markdown syntax is rendered, not shown
 
 
@@ -135,11 +133,11 @@ def test_article_markdown_is_escaped_and_absolutised(
     assert soup.find("h3", string="Big")  # a body's h1 sits below the article's h2
     assert (
         soup.find("img", alt="Chart")["src"]
-        == "https://bulletin.example.org/editions/test-edition/images/a.png"
+        == "http://testserver/editions/test-edition/images/a.png"
     )
     assert (
         soup.find("a", string="Doc")["href"]
-        == "https://bulletin.example.org/editions/test-edition/files/doc.pdf"
+        == "http://testserver/editions/test-edition/files/doc.pdf"
     )
 
 

@@ -53,9 +53,9 @@ def test_each_recipient_gets_their_own_values(
     assert (message["To"].addresses[0].display_name or None) == name
     assert message["List-Unsubscribe"] == f"<{url}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert message["List-Id"] == "Linked <linked.bulletin.example.org>"
+    assert message["List-Id"] == "Linked <linked.testserver>"
     assert message["Subject"] == composed.subject
-    assert message["Message-ID"].endswith("@localhost>")
+    assert message["Message-ID"].endswith("@example.org>")
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     values = {"greeting": greeting(name), "unsubscribe_url": url}
