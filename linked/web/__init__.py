@@ -1,0 +1,1 @@
+"""The web app: public archive pages, subscribe and unsubscribe, webhooks."""
