@@ -11,7 +11,8 @@ import yaml
 from linked.errors import Problem
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml (CSafeLoader) parses front matter several times faster; same API, same marks.
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that leaves timestamps as strings, so bad dates get our own clear message."""
 
 
