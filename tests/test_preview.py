@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -86,4 +87,6 @@ def test_changes_wake_waiters_and_time_out() -> None:
         quiet = await changes.wait(woken, timeout=0.05)
         return woken, quiet
 
-    assert asyncio.run(scenario()) == (1, 1)
+    # Its own thread and loop: the session's Playwright (sync API) owns this thread's loop.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, scenario()).result() == (1, 1)
