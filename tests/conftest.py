@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.project",
     "tests.fixtures.database",
     "tests.fixtures.smtp",
+    "tests.fixtures.browser",
 ]

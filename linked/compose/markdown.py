@@ -61,7 +61,13 @@ class EmailMarkdown:
         self.md.add_render_rule("heading_close", _heading_close)
 
     def render(self, source: str, resolve: Callable[[str], str], heading_offset: int = 2) -> str:
+        return self.render_tokens(self.md.parse(source), resolve, heading_offset)
+
+    def render_tokens(
+        self, tokens: Sequence[Token], resolve: Callable[[str], str], heading_offset: int = 2
+    ) -> str:
+        """Render already-parsed tokens (absolutising them in place), so a caller that also
+        needs the plain text parses each body once."""
         env: dict[str, Any] = {"heading_offset": heading_offset}
-        tokens = self.md.parse(source, env)
         absolutise(tokens, resolve)
         return str(self.md.renderer.render(tokens, self.md.options, env))

@@ -7,9 +7,10 @@ text, so every URL appears in full in the plain-text part.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
 from linked.compose.markdown import parser
@@ -44,7 +45,13 @@ class TextRenderer:
         self.md = parser()
 
     def render(self, source: str, refs: References, resolve: Callable[[str], str]) -> str:
-        tree = SyntaxTreeNode(self.md.parse(source))
+        return self.render_tokens(self.md.parse(source), refs, resolve)
+
+    def render_tokens(
+        self, tokens: Sequence[Token], refs: References, resolve: Callable[[str], str]
+    ) -> str:
+        """Render already-parsed tokens (see :meth:`EmailMarkdown.render_tokens`)."""
+        tree = SyntaxTreeNode(tokens)
         blocks = [self._block(node, refs, resolve) for node in tree.children]
         text = "\n\n".join(b for b in blocks if b)
         notes = refs.flush()

@@ -71,11 +71,14 @@ class Renderer:
     def _article(
         self, article: Article, level: int, refs: References, resolve: Callable[[str], str]
     ) -> ArticleView:
+        # Parse once for both outputs: Markdown parsing is most of the cost of an edition.
+        tokens = self.html.md.parse(article.body)
+        html = self.html.render_tokens(tokens, resolve, heading_offset=level)
         return ArticleView(
             anchor=article.anchor,
             title=article.title,
-            html=self.html.render(article.body, resolve, heading_offset=level),
-            text=self.text.render(article.body, refs, resolve),
+            html=html,
+            text=self.text.render_tokens(tokens, refs, resolve),
             image_url=resolve(article.image) if article.image else None,
             image_alt=article.image_alt,
             links=article.links,

@@ -1,1 +1,1 @@
-"""The web app: subscribe, confirm and unsubscribe pages (and, later, the public archive)."""
+"""The web app: public archive pages, subscribe and unsubscribe, webhooks."""
