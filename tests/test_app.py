@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import hypothesis
 import pytest
 import schemathesis
-import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -19,7 +16,8 @@ from linked.settings import Settings
 from linked.subscribers import service
 from linked.subscribers.models import SubscriberStatus
 from linked.web.app import create_app
-from tests.fixtures.smtp import SMTPServer, free_port
+from tests.fixtures.servers import free_port, serve
+from tests.fixtures.smtp import SMTPServer
 
 
 @pytest.fixture
@@ -30,21 +28,8 @@ def live_server(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = make_settings(base_url=base, smtp_url=smtp_server.url)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
+    with serve(create_app(settings), port):
         yield base, settings
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _status(settings: Settings, email: str) -> SubscriberStatus | None:

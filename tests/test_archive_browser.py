@@ -13,8 +13,9 @@ from starlette.staticfiles import StaticFiles
 
 from linked.archive import build_archive
 from linked.web.archive import router
-from tests.fixtures.browser import free_port, no_horizontal_scroll, serve
+from tests.fixtures.browser import no_horizontal_scroll
 from tests.fixtures.projects import make_project, project_settings, write_edition
+from tests.fixtures.servers import free_port, serve
 
 pytestmark = pytest.mark.browser
 

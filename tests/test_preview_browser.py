@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from linked.preview import create_preview_app
-from tests.fixtures.browser import free_port, serve
 from tests.fixtures.projects import EXAMPLE, make_project, project_settings
+from tests.fixtures.servers import free_port, serve
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.settings import Settings
-from linked.web import subscribe
+from linked.web import archive, subscribe
 from linked.web.pages import Pages
 from linked.web.state import engine_of, pages_of
 
@@ -36,7 +36,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
     app = FastAPI(
         title=settings.bulletin_name,
-        summary="Subscribe to, confirm and leave the e-bulletin.",
+        summary="The e-bulletin's public archive, and subscribing to, confirming and leaving it.",
         version="1",
         lifespan=lifespan,
         docs_url=None,
@@ -46,6 +46,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.engine = engine
     app.state.pages = Pages(settings)
     app.include_router(subscribe.router)
+    app.include_router(archive.router(settings))
     app.add_api_route("/healthz", healthz, methods=["GET"], summary="Database reachable?")
     app.add_exception_handler(HTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
