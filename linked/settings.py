@@ -60,6 +60,18 @@ class Settings(BaseSettings):
         default=None, description="Address for the mailto: List-Unsubscribe (optional)"
     )
 
+    # Subscribers and double opt-in.
+    confirm_token_days: int = Field(
+        default=7, ge=1, le=365, description="Days a confirmation link stays valid"
+    )
+    send_welcome: bool = Field(default=True, description="Send a welcome mail after confirming")
+    subscribe_limit_per_ip: int = Field(
+        default=10, ge=1, description="Subscribe requests accepted per IP address per hour"
+    )
+    confirm_mail_limit: int = Field(
+        default=3, ge=1, description="Confirmation mails sent per address per day"
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from linked.cli import editions
+from linked.cli import db, editions, subscribers
 from linked.cli.common import err_console
 from linked.errors import LinkedError
 
@@ -44,6 +44,8 @@ def _root(
 
 
 editions.register(app)
+subscribers.register(app)
+db.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The database: engine construction and migrations. Knows nothing of subscribers."""

@@ -1,0 +1,1 @@
+"""Subscribers: the list, double opt-in, leaving, import/export and erasure."""

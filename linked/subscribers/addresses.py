@@ -1,0 +1,63 @@
+"""Email addresses: syntax check, normalisation, the case-folded key and the suppression hash."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from linked.errors import LinkedError
+
+MAX_NAME_LENGTH = 200
+# RFC 5321 caps a path at 256 octets including the angle brackets.
+MAX_ADDRESS_LENGTH = 254
+# A fixed prefix so our suppression hashes are not a plain, table-reversible SHA-256 of an address.
+_SUPPRESSION_PREFIX = b"linked-suppression-v1:"
+
+
+class InvalidAddress(LinkedError):
+    """The text is not a usable email address; the message says why."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """A checked address: ``email`` to store and send to, ``key`` to compare and look up."""
+
+    email: str
+    key: str
+
+
+def normalise(text: str) -> Address:
+    """Check syntax only (no DNS: fast, and works offline) and normalise the address.
+
+    Surrounding space is trimmed; the domain is lower-cased and IDNA-normalised by
+    email-validator; the key is the case-folded address, so ``A@x`` and ``a@X`` are one person.
+    """
+    candidate = text.strip()
+    if not candidate:
+        raise InvalidAddress("an email address is required")
+    if len(candidate) > MAX_ADDRESS_LENGTH:
+        raise InvalidAddress(f"the email address is longer than {MAX_ADDRESS_LENGTH} characters")
+    try:
+        checked = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"not a valid email address: {exc}") from exc
+    email = checked.normalized
+    return Address(email=email, key=email.casefold())
+
+
+def clean_name(text: str | None) -> str | None:
+    """Trim a display name and collapse control characters; None when empty."""
+    if text is None:
+        return None
+    # Control characters (newlines above all) have no place in a name that goes into headers.
+    name = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidAddress(f"the name is longer than {MAX_NAME_LENGTH} characters")
+    return name or None
+
+
+def suppression_hash(key: str) -> str:
+    """The hash kept after an address is erased (of its case-folded key)."""
+    return hashlib.sha256(_SUPPRESSION_PREFIX + key.encode("utf-8")).hexdigest()

@@ -1,0 +1,114 @@
+"""Database tables for subscribers, their consent history, suppressions and rate limits.
+
+Times are timezone-aware UTC everywhere (``utcnow()``): SQLModel stores them as
+``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and as UTC text on SQLite, and hands
+them back aware on both. The migrations in
+``linked/db/migrations`` are hand-written; ``tests/test_migrate.py`` checks they
+match these models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class SubscriberStatus(StrEnum):
+    """Where a subscriber is in their life cycle; only ``confirmed`` receives editions."""
+
+    pending = "pending"
+    confirmed = "confirmed"
+    unsubscribed = "unsubscribed"
+    bounced = "bounced"
+    complained = "complained"
+
+
+# Stored as VARCHAR on both databases (no native ENUM type to migrate on PostgreSQL).
+STATUS_TYPE = sa.Enum(
+    SubscriberStatus,
+    name="subscriber_status",
+    native_enum=False,
+    length=20,
+    validate_strings=True,
+)
+
+
+class Subscriber(SQLModel, table=True):
+    """One address on the list. ``email`` is normalised; ``email_key`` is its case-folded form."""
+
+    __tablename__ = "subscriber"
+    # AUTOINCREMENT stops SQLite reusing an id, so an old unsubscribe link never hits someone new.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=sa.String(320), unique=True, index=True)
+    email_key: str = Field(sa_type=sa.String(320), unique=True, index=True)
+    name: str | None = Field(default=None, sa_type=sa.String(200))
+    status: SubscriberStatus = Field(default=SubscriberStatus.pending, sa_type=STATUS_TYPE)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    source: str = Field(default="web", sa_type=sa.String(100))
+    ip: str | None = Field(default=None, sa_type=sa.String(45))
+    confirmation_sent_at: datetime | None = None
+    confirmations_sent: int = 0
+    soft_bounces: int = 0
+    erased_at: datetime | None = None
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One change of a subscriber's status: the consent record (when, how, from where)."""
+
+    __tablename__ = "consent_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("subscriber.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    from_status: SubscriberStatus | None = Field(default=None, sa_type=STATUS_TYPE)
+    to_status: SubscriberStatus = Field(sa_type=STATUS_TYPE)
+    at: datetime = Field(default_factory=utcnow)
+    source: str = Field(sa_type=sa.String(100))
+    ip: str | None = Field(default=None, sa_type=sa.String(45))
+    detail: str | None = Field(default=None, sa_type=sa.String(200))
+
+
+class Suppression(SQLModel, table=True):
+    """A hashed address that must not be added or imported again (left after ``erase``)."""
+
+    __tablename__ = "suppression"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    reason: str = Field(sa_type=sa.String(50))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RateLimitHit(SQLModel, table=True):
+    """One counted action (a subscribe from an IP, a confirmation mail to an address).
+
+    Kept in the database so every web process and worker shares the same counts.
+    ``key`` is a hash, never the raw IP or address.
+    """
+
+    __tablename__ = "rate_limit_hit"
+    __table_args__ = (sa.Index("ix_rate_limit_hit_lookup", "bucket", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(sa_type=sa.String(32))
+    key: str = Field(sa_type=sa.String(64))
+    at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,95 @@
+"""Signed tokens for confirm and unsubscribe links (itsdangerous, one salt per purpose).
+
+Confirm tokens expire after ``settings.confirm_token_days``; unsubscribe tokens never
+expire, because an old bulletin must still let its reader leave.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from linked.errors import LinkedError
+from linked.settings import Settings
+
+SECRET_FILE = ".secret_key"
+
+
+class Purpose(StrEnum):
+    """Each purpose is its own salt, so a confirm token can never unsubscribe and vice versa."""
+
+    confirm = "confirm"
+    unsubscribe = "unsubscribe"
+
+
+class BadToken(LinkedError):
+    """The link was altered, belongs to another purpose, or was cut short."""
+
+
+class ExpiredToken(BadToken):
+    """The link was genuine but is too old."""
+
+
+def secret_key(settings: Settings) -> str:
+    """``settings.secret_key``, else a random key made once in ``subscribers/.secret_key``."""
+    if settings.secret_key:
+        return settings.secret_key
+    return _persisted_secret(settings.subscribers_dir / SECRET_FILE)
+
+
+def _persisted_secret(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        # O_EXCL: when two processes race, exactly one writes and both read its key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def _serializer(settings: Settings, purpose: Purpose) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key(settings), salt=f"linked-{purpose.value}")
+
+
+def make_token(settings: Settings, purpose: Purpose, subscriber_id: int) -> str:
+    """A URL-safe token naming one subscriber for one purpose."""
+    return _serializer(settings, purpose).dumps(subscriber_id)
+
+
+def read_token(settings: Settings, purpose: Purpose, token: str) -> int:
+    """The subscriber id in ``token``; raises :class:`BadToken` or :class:`ExpiredToken`."""
+    max_age = None
+    if purpose is Purpose.confirm:
+        max_age = int(timedelta(days=settings.confirm_token_days).total_seconds())
+    try:
+        value = _serializer(settings, purpose).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ExpiredToken("this link has expired") from exc
+    except (BadSignature, UnicodeError, ValueError) as exc:
+        raise BadToken("this link is not valid") from exc
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BadToken("this link is not valid")
+    return value
+
+
+def confirm_url(settings: Settings, subscriber_id: int) -> str:
+    """The absolute link in a confirmation mail."""
+    return f"{settings.base_url}/confirm/{make_token(settings, Purpose.confirm, subscriber_id)}"
+
+
+def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:
+    """The absolute one-click unsubscribe link for ``List-Unsubscribe`` and the mail footer."""
+    token = make_token(settings, Purpose.unsubscribe, subscriber_id)
+    return f"{settings.base_url}/unsubscribe/{token}"

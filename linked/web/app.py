@@ -1,0 +1,92 @@
+"""The FastAPI app factory. Nothing is created at import time: call :func:`create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from linked.db.engine import make_engine
+from linked.db.migrate import upgrade
+from linked.settings import Settings
+from linked.web import subscribe
+from linked.web.pages import Pages
+from linked.web.state import engine_of, pages_of
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+    """The web app for ``settings``; migrations are applied on start unless ``migrate=False``."""
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await run_in_threadpool(upgrade, settings, engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title=settings.bulletin_name,
+        summary="Subscribe to, confirm and leave the e-bulletin.",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.pages = Pages(settings)
+    app.include_router(subscribe.router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], summary="Database reachable?")
+    app.add_exception_handler(HTTPException, _http_problem)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    return app
+
+
+async def healthz(request: Request) -> Response:
+    """200 when the database answers, 503 when it does not."""
+    engine = engine_of(request)
+
+    def ping() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    try:
+        await run_in_threadpool(ping)
+    except SQLAlchemyError:
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+_TITLES = {404: "Page not found", 405: "Not allowed here"}
+
+
+async def _http_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    title = _TITLES.get(exc.status_code, "Something went wrong")
+    message = "There is nothing at this address." if exc.status_code == 404 else str(exc.detail)
+    response = pages_of(request).message(
+        request, "error", title, message, status_code=exc.status_code
+    )
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    return pages_of(request).message(
+        request,
+        "bad_request",
+        "Something went wrong",
+        "The request was not valid.",
+        status_code=422,
+    )
