@@ -39,7 +39,7 @@ from sqlalchemy import Engine
 
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
-from linked.delivery.models import DeliveryState, SendStatus
+from linked.delivery.models import DeliveryState, SendStatus, utcnow
 from linked.delivery.pool import ConnectionFailure, SMTPPool
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.store import Job, Outcome
@@ -131,24 +131,22 @@ class DeliveryRun:
         await self._load_counts()
         self._report()
         feeder = asyncio.create_task(self._feed(), name="feeder")
-        helpers = [
+        helpers: list[asyncio.Task[None]] = [
             asyncio.create_task(self._work(), name=f"worker-{i}")
             for i in range(self.options.workers)
         ]
-        helpers += [
-            asyncio.create_task(self._recorder(), name="recorder"),
-            asyncio.create_task(self._watch(), name="watcher"),
-        ]
+        helpers.append(asyncio.create_task(self._recorder(), name="recorder"))
+        helpers.append(asyncio.create_task(self._watch(), name="watcher"))
         try:
             await asyncio.wait([feeder, *helpers], return_when=asyncio.FIRST_COMPLETED)
-            if not feeder.done():
+            for task in helpers:
                 # A helper only ends by failing: stop and surface its error.
-                for task in helpers:
-                    if task.done() and task.exception():
-                        raise task.exception()  # type: ignore[misc]
+                if task.done() and (error := task.exception()) is not None:
+                    raise error
             result = await feeder
         finally:
-            for task in [feeder, *helpers]:
+            feeder.cancel()
+            for task in helpers:
                 task.cancel()
             await asyncio.gather(feeder, *helpers, return_exceptions=True)
             while not self._queue.empty():
@@ -199,7 +197,7 @@ class DeliveryRun:
             due = await asyncio.to_thread(store.next_due, self.db, self.edition)
             wait = options.poll_seconds
             if due is not None and not counts["queued"] and not counts["sending"]:
-                wait = max(0.0, (due - store.utcnow()).total_seconds())
+                wait = max(0.0, (due - utcnow()).total_seconds())
                 self.progress.waiting = f"{counts['deferred']} deferred, next try at {due:%H:%M:%S}"
                 self._report()
             await self._sleep(min(wait, 60.0))

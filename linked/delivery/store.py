@@ -358,3 +358,17 @@ def set_send_status(engine: Engine, edition: str, status: str) -> bool:
     with engine.begin() as conn:
         result = conn.execute(S.update().where(S.c.edition == edition).values(**values))
         return bool(result.rowcount)
+
+
+def sent_rate(engine: Engine, edition: str) -> float | None:
+    """Messages per second between the first and the last ``sent_at``; None before two."""
+    with engine.connect() as conn:
+        first, last, n = conn.execute(
+            sa.select(sa.func.min(T.c.sent_at), sa.func.max(T.c.sent_at), sa.func.count()).where(
+                T.c.edition == edition, T.c.state == D.sent
+            )
+        ).one()
+    if n < 2 or first is None or last is None:
+        return None
+    seconds = (last - first).total_seconds()
+    return n / seconds if seconds > 0 else None
