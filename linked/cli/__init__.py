@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from linked.cli import db, editions, subscribers
+from linked.cli import send as sending
 from linked.cli.common import err_console
 from linked.errors import LinkedError
 
@@ -46,6 +47,7 @@ def _root(
 editions.register(app)
 subscribers.register(app)
 db.register(app)
+sending.register(app)
 
 
 def main() -> None:

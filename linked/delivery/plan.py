@@ -20,10 +20,20 @@ T = Delivery.__table__  # type: ignore[attr-defined]
 SUB = Subscriber.__table__  # type: ignore[attr-defined]
 
 
-def confirmed_count(session: Session) -> int:
-    """How many subscribers a send planned now would reach."""
-    statement = sa.select(sa.func.count()).where(SUB.c.status == SubscriberStatus.confirmed)
-    return int(session.execute(statement).scalar_one())
+def recipients_left(session: Session, edition_slug: str) -> int:
+    """How many messages starting (or continuing) the send now would try to send.
+
+    Confirmed subscribers without a row yet, plus rows not yet final.
+    """
+    planned = sa.select(T.c.id).where(T.c.edition == edition_slug, T.c.subscriber_id == SUB.c.id)
+    unplanned = sa.select(sa.func.count()).where(
+        SUB.c.status == SubscriberStatus.confirmed, ~planned.exists()
+    )
+    pending = sa.select(sa.func.count()).where(
+        T.c.edition == edition_slug,
+        T.c.state.in_([DeliveryState.queued, DeliveryState.sending, DeliveryState.deferred]),
+    )
+    return int(session.execute(unplanned).scalar_one()) + int(session.execute(pending).scalar_one())
 
 
 def get_send(session: Session, edition_slug: str) -> Send | None:

@@ -22,7 +22,7 @@ from linked.db.migrate import upgrade
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.engine import DeliveryRun, EngineOptions, Progress
-from linked.delivery.plan import confirmed_count, get_send, plan_send
+from linked.delivery.plan import get_send, plan_send, recipients_left
 from linked.delivery.pool import SMTPPool
 from linked.delivery.ratelimit import RateLimiter
 from linked.errors import LinkedError
@@ -160,11 +160,7 @@ def start_send(
     db = open_database(settings)
     try:
         with Session(db) as session:
-            existing = get_send(session, edition)
-            recipients = confirmed_count(session)
-            if existing is not None:
-                counts = store.counts(db, edition)
-                recipients = sum(counts[s] for s in ("queued", "sending", "deferred"))
+            recipients = recipients_left(session, edition)
             if not yes and (confirm is None or not confirm(recipients)):
                 return SendResult(edition, "cancelled")
             _send, added = plan_send(session, edition, subject=subject)
