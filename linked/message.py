@@ -11,6 +11,7 @@ is signed last. The only I/O is reading the DKIM key, once, when preparing.
 from __future__ import annotations
 
 import html
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from linked.errors import LinkedError
 from linked.settings import Settings
 
 CRLF = "\r\n"
+_EMPTY_FIRST_LINE = re.compile(rb"^([A-Za-z-]+):\r\n[ \t]+", re.MULTILINE)
 #: Headers a DKIM signature covers; both List-Unsubscribe headers, so RFC 8058 one-click holds.
 DKIM_HEADERS = (
     "From",
@@ -168,7 +170,10 @@ class PreparedMessage:
             head["List-Id"] = f"{settings.bulletin_name} <{settings.list_identifier}>"
             head["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         head["Content-Type"] = f'multipart/alternative; boundary="{self.boundary}"'
-        self.fixed_headers = head.as_bytes(policy=SMTP).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+        fixed = head.as_bytes(policy=SMTP).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+        # CPython folds a value starting with "[" (a "[Proof] " subject) onto a fresh line,
+        # which readers would see as a leading space: keep the first word on the name's line.
+        self.fixed_headers = _EMPTY_FIRST_LINE.sub(rb"\1: ", fixed)
 
         part_head = (
             "Content-Type: text/{};"
