@@ -59,11 +59,9 @@ def write_edition(root: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "edition.md").write_text(
         "---\ntitle: Benchmark edition\ndate: 2021-05-28\n"
-        "preheader: Referrals, training and the partnership's plans\n---\n\n"
-        + PARAGRAPH * 3
-        + "\n"
+        "preheader: Referrals, training and the partnership's plans\n---\n\n" + PARAGRAPH * 3 + "\n"
     )
-    for n in range(1, 4):
+    for n in range(1, 3):
         (folder / f"0{n}-article-{n}.md").write_text(
             f'---\ntitle: "Article {n}: what changes for practitioners"\n'
             "links:\n  - text: Read the guidance on our website\n"
@@ -107,8 +105,9 @@ def send_phase(root: Path, env: dict[str, str]) -> tuple[int, float]:
     table = store.T
     with engine.connect() as conn:
         first, last, n = conn.execute(
-            sa.select(sa.func.min(table.c.sent_at), sa.func.max(table.c.sent_at), sa.func.count())
-            .where(table.c.state == "sent")
+            sa.select(
+                sa.func.min(table.c.sent_at), sa.func.max(table.c.sent_at), sa.func.count()
+            ).where(table.c.state == "sent")
         ).one()
     engine.dispose()
     return int(n), (last - first).total_seconds()
@@ -138,7 +137,9 @@ def run_linked(port: int, count: int, pool: int) -> dict[str, float]:
         _pid, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
         if status != 0:
-            raise SystemExit(f"linked send failed: {child.stderr.read().decode() if child.stderr else ''}")
+            raise SystemExit(
+                f"linked send failed: {child.stderr.read().decode() if child.stderr else ''}"
+            )
         sent, phase = send_phase(root, env)
         if sent != count:
             raise SystemExit(f"sent {sent} of {count}")
@@ -198,7 +199,9 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pool", type=int, default=10)
-    parser.add_argument("--memory", default="10000,100000", help="list sizes for peak RSS; '' skips")
+    parser.add_argument(
+        "--memory", default="10000,100000", help="list sizes for peak RSS; '' skips"
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -217,18 +220,20 @@ def main() -> None:
                 f"peak RSS {linked[-1]['peak_rss_mb']:.1f} MB",
                 flush=True,
             )
-        ceiling = statistics.median(ceilings)
-        wall_rate = statistics.median(r["wall_rate"] for r in linked)
-        send_rate = statistics.median(r["send_rate"] for r in linked)
-        result: dict[str, object] = {
-            "subscribers": args.subscribers,
-            "message_bytes": size,
-            "ceiling_msgs_per_s": round(ceiling),
-            "linked_msgs_per_s_whole_command": round(wall_rate),
-            "linked_msgs_per_s_send_phase": round(send_rate),
-            "ratio_whole_command": round(wall_rate / ceiling, 3),
-            "ratio_send_phase": round(send_rate / ceiling, 3),
-        }
+        result: dict[str, object] = {"message_bytes": size, "pool": args.pool}
+        if args.runs:
+            ceiling = statistics.median(ceilings)
+            wall_rate = statistics.median(r["wall_rate"] for r in linked)
+            send_rate = statistics.median(r["send_rate"] for r in linked)
+            result |= {
+                "subscribers": args.subscribers,
+                "runs": args.runs,
+                "ceiling_msgs_per_s": round(ceiling),
+                "linked_msgs_per_s_whole_command": round(wall_rate),
+                "linked_msgs_per_s_send_phase": round(send_rate),
+                "ratio_whole_command": round(wall_rate / ceiling, 3),
+                "ratio_send_phase": round(send_rate / ceiling, 3),
+            }
         memory = {}
         for count in [int(c) for c in args.memory.split(",") if c]:
             memory[count] = run_linked(port, count, args.pool)["peak_rss_mb"]

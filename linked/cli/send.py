@@ -6,6 +6,7 @@ parses arguments and shows results (a Rich progress bar with rate and ETA).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -46,7 +47,14 @@ def progress_bar(label: str) -> Iterator[Callable[[SendProgress], None]]:
     )
     task = bar.add_task(label, total=None, rate=0.0, note="")
 
+    last = [0.0]
+
     def update(state: SendProgress) -> None:
+        # The engine reports after every commit; ten redraws a second are plenty.
+        now = time.monotonic()
+        if now - last[0] < 0.1 and state.done < state.total:
+            return
+        last[0] = now
         if not bar.live.is_started:
             bar.start()
         note = state.waiting.replace("[", r"\[")

@@ -84,6 +84,8 @@ class EngineOptions:
     lease_seconds: float = 300.0
     claim_batch: int = 100
     poll_seconds: float = 0.5
+    #: Send the next message while the last outcome is committed (duplicate bound 2 per worker).
+    overlap_recording: bool = True
 
 
 class DeliveryRun:
@@ -213,16 +215,45 @@ class DeliveryRun:
     # Workers -----------------------------------------------------------------
 
     async def _work(self) -> None:
-        while True:
-            job = await self._queue.get()
-            try:
+        """Take rows from the queue and send them, one at a time.
+
+        With ``overlap_recording`` a worker sends its next message while the outcome
+        of the previous one is being committed, and waits for that commit before it
+        hands over the new outcome: never more than two uncommitted messages per worker.
+        """
+        inflight: asyncio.Future[None] | None = None
+        try:
+            while True:
+                try:
+                    job = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    if inflight is not None:  # nothing to overlap with: finish the record
+                        done, inflight = inflight, None
+                        await self._finish(done)
+                    job = await self._queue.get()
                 outcome = None if self.paused else await self._deliver(job)
+                if inflight is not None:
+                    done, inflight = inflight, None
+                    await self._finish(done)
                 if outcome is None:
                     self._unsent.append(job)
+                    self._queue.task_done()
+                    continue
+                future = self._submit(job, outcome)
+                if self.options.overlap_recording:
+                    inflight = future
                 else:
-                    await self._record(job, outcome)
-            finally:
-                self._queue.task_done()
+                    await self._finish(future)
+        finally:
+            if inflight is not None and not inflight.done():
+                inflight.cancel()
+
+    async def _finish(self, future: asyncio.Future[None]) -> None:
+        """Wait until a submitted outcome is committed, then mark its row's queue item done."""
+        try:
+            await future
+        finally:
+            self._queue.task_done()
 
     async def _deliver(self, job: Job) -> Outcome | None:
         """Send one row's message; None when the send was paused before it left."""
@@ -254,19 +285,21 @@ class DeliveryRun:
 
     async def _send(self, address: str, message: bytes) -> str:
         if isinstance(self.transport, SMTPPool):
+            # PreparedMessage.render ends every line in CRLF.
             return await self.transport.send_reply(
-                self.prepared.envelope_sender, [address], message
+                self.prepared.envelope_sender, [address], message, crlf=True
             )
         await self.transport.send(self.prepared.envelope_sender, [address], message)
         return "accepted"
 
     # Recorder: group commit ----------------------------------------------------
 
-    async def _record(self, job: Job, outcome: Outcome) -> None:
+    def _submit(self, job: Job, outcome: Outcome) -> asyncio.Future[None]:
+        """Hand an outcome to the recorder; the future resolves once it is committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((job, outcome, future))
         self._wake.set()
-        await future
+        return future
 
     async def _recorder(self) -> None:
         while True:

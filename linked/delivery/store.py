@@ -202,6 +202,10 @@ def record(
             updated_at=now,
         )
     )
+    if not bounces:  # the common case: plain Core, no ORM session to build
+        with engine.begin() as conn:
+            conn.execute(statement, params)
+        return counts
     with Session(engine) as session:
         session.connection().execute(statement, params)
         for email in bounces:
