@@ -7,10 +7,11 @@ its subscriber stopped being confirmed), and every move is committed:
   process's lease **before** any of them goes on the wire.
 * A worker renders the recipient's copy from the message composed once for the
   send (:meth:`PreparedMessage.render`), waits for the shared rate limit and sends
-  it on the SMTP pool. It then hands the outcome to the recorder and **waits until
-  that outcome is committed** before it takes its next row. The recorder commits
-  whatever outcomes are waiting in one transaction (group commit), so recording
-  stays fast without widening the window below.
+  it on the SMTP pool, then hands the outcome to the recorder. The recorder commits
+  whatever outcomes are waiting in one transaction (group commit). A worker may
+  send its next message while its previous outcome is being committed, but waits
+  for that commit before handing over the next outcome (``overlap_recording``;
+  turned off, it waits before sending).
 * 4xx: ``deferred`` with exponential back-off (``retry_base_seconds`` doubling)
   until ``max_attempts``, then ``failed``. 5xx: ``failed`` with the reply; a 5.1.x
   reply also records a hard bounce for the subscriber. A refused connection trips
@@ -24,8 +25,11 @@ is gone are re-queued at once; rows owned elsewhere are re-queued when their lea
 (``lease_seconds``, renewed while the owner lives) expires. Re-queued rows are sent
 again. Nothing is lost: a row leaves ``sending`` only by a committed outcome or by
 that rule. The only possible duplicates are messages that went on the wire and
-whose outcome was not yet committed when the process died — at most one per
-worker, so **at most ``smtp_pool_size`` duplicates per crash**.
+whose outcome was not yet committed when the process died: per worker, the message
+on the wire and the one whose outcome was being committed. So **at most
+``2 × smtp_pool_size`` duplicates per crash** (``smtp_pool_size`` with
+``overlap_recording`` off). ``tests/test_delivery_crash.py`` kills the process
+with SIGKILL at random points and checks exactly this.
 """
 
 from __future__ import annotations
