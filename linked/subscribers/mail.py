@@ -7,6 +7,7 @@ dropped: the person can ask again, within the per-address limit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -57,7 +58,8 @@ async def _send(
     settings: Settings, transport: Transport, mailing: Mailing, build: _Builder
 ) -> bool:
     try:
-        sender, data = build(settings, mailing)
+        # Composing (MJML) is CPU work: keep it off the event loop that serves requests.
+        sender, data = await asyncio.to_thread(build, settings, mailing)
         await transport.send(sender, [mailing.email], data)
     except (TransportError, LinkedError) as exc:
         # Logged by id, not address: logs are not a place for personal data.
