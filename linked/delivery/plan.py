@@ -71,10 +71,12 @@ def plan_send(session: Session, edition_slug: str, *, subject: str = "") -> tupl
         statement = postgresql.insert(T).from_select(columns, source).on_conflict_do_nothing()
     else:  # pragma: no cover - make_engine only builds these two
         raise LinkedError(f"sending needs SQLite or PostgreSQL, not {dialect}")
-    added = int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
-    total = session.execute(
-        sa.select(sa.func.count()).where(T.c.edition == edition_slug)
-    ).scalar_one()
+    count = sa.select(sa.func.count()).where(T.c.edition == edition_slug)
+    before = int(session.execute(count).scalar_one())
+    session.execute(statement)
+    # Counted, not rowcount: psycopg reports -1 for INSERT … SELECT through the ORM session.
+    total = int(session.execute(count).scalar_one())
+    added = total - before
     send.total = int(total)
     send.updated_at = now
     if subject:
