@@ -138,6 +138,33 @@ class Settings(BaseSettings):
         host = self.base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
         return f"{self.bulletin_name.lower().replace(' ', '-')}.{host}"
 
+    # Delivery: the SMTP pool, rate limits, retries and signing (see linked.delivery).
+    smtp_pool_size: int = Field(default=10, ge=1, le=200, description="Open SMTP connections")
+    smtp_max_per_connection: int = Field(
+        default=100, ge=1, description="Messages per SMTP connection before it is reopened"
+    )
+    rate_per_second: float = Field(default=0, ge=0, description="Messages per second; 0 = no limit")
+    rate_per_hour: float = Field(default=0, ge=0, description="Messages per hour; 0 = no limit")
+    max_attempts: int = Field(
+        default=5, ge=1, description="Tries per recipient on temporary (4xx) failures"
+    )
+    retry_base_seconds: float = Field(
+        default=60, gt=0, description="First retry delay; doubles with each attempt"
+    )
+    lease_seconds: float = Field(
+        default=300, gt=0, description="How long a worker's claim on a recipient lasts unrenewed"
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="Bearer token required by POST /webhooks/bounce"
+    )
+    dkim_selector: str | None = Field(default=None, description="DKIM selector; unset = no DKIM")
+    dkim_private_key_path: Path | None = Field(
+        default=None, description="PEM private key for DKIM signing"
+    )
+    dkim_domain: str | None = Field(
+        default=None, description="DKIM d= domain; default the From address's domain"
+    )
+
 
 def load_settings(root: Path | str = ".", **overrides: Any) -> Settings:
     """Build settings for a project root, turning validation errors into one clear message."""

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.smtp",
     "tests.fixtures.browser",
+    "tests.fixtures.faulty_smtp",
 ]

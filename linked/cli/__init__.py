@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from linked.cli import archive, db, editions, preview, subscribers
+from linked.cli import send as sending
 from linked.cli.common import err_console
 from linked.errors import LinkedError
 
@@ -48,6 +49,7 @@ subscribers.register(app)
 db.register(app)
 archive.register(app)
 preview.register(app)
+sending.register(app)
 
 
 def main() -> None:

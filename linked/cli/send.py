@@ -1,0 +1,163 @@
+"""``linked send``, ``status``, ``retry``, ``pause``, ``resume``: follow and steer a send.
+
+Each command calls one function of :mod:`linked.delivery.service`; this module only
+parses arguments and shows results (a Rich progress bar with rate and ETA).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from linked.cli.common import console, edition_path, err_console, settings_from
+from linked.delivery import service
+from linked.delivery.engine import Progress as SendProgress
+
+STATES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[SendProgress], None]]:
+    """A Rich progress bar fed by the engine's progress callback.
+
+    The bar appears on the first report, so a confirmation question asked before
+    sending is not drawn over.
+    """
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]:.0f} msg/s"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+    )
+    task = bar.add_task(label, total=None, rate=0.0, note="")
+
+    last = [0.0]
+
+    def update(state: SendProgress) -> None:
+        # The engine reports after every commit; ten redraws a second are plenty.
+        now = time.monotonic()
+        if now - last[0] < 0.1 and state.done < state.total:
+            return
+        last[0] = now
+        if not bar.live.is_started:
+            bar.start()
+        note = state.waiting.replace("[", r"\[")
+        if state.failed:
+            note = f"{state.failed} failed {note}".strip()
+        bar.update(task, total=state.total, completed=state.done, rate=state.rate, note=note)
+
+    try:
+        yield update
+    finally:
+        bar.stop()
+
+
+def _summary(result: service.SendResult) -> None:
+    counts = ", ".join(f"{result.counts[s]} {s}" for s in STATES if result.counts[s])
+    if result.status == "done":
+        console.print(f"[green]done[/] {result.edition}: {counts}", markup=True)
+    elif result.status == "paused":
+        console.print(
+            f"[yellow]paused[/] {result.edition}: {counts}. "
+            f"Continue with: linked resume {result.edition}",
+            markup=True,
+        )
+    else:
+        console.print("Nothing sent.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the sending commands to the top-level app."""
+
+    @app.command()
+    def send(
+        ctx: typer.Context,
+        edition: str = typer.Argument(..., help="Edition slug or folder"),
+        test: list[str] = typer.Option(
+            [], "--test", "-t", help="Send a proof to this address only (repeatable)"
+        ),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before sending"),
+    ) -> None:
+        """Send an edition to every confirmed subscriber, or a proof with --test ADDR."""
+        settings = settings_from(ctx)
+        folder = edition_path(settings, edition)
+        if test:
+            sent = service.send_proof(settings, folder, test)
+            console.print(f"Proof sent to {', '.join(sent)}")
+            return
+
+        def ask(recipients: int) -> bool:
+            return typer.confirm(f"Send {folder.name} to {recipients} subscriber(s)?")
+
+        with progress_bar(f"Sending {folder.name}") as update:
+            result = service.start_send(settings, folder, yes=yes, confirm=ask, progress=update)
+        _summary(result)
+
+    @app.command()
+    def status(
+        ctx: typer.Context, edition: str = typer.Argument(..., help="Edition slug or folder")
+    ) -> None:
+        """Show a send's rows per state, its rate and its errors grouped by reply."""
+        settings = settings_from(ctx)
+        report = service.send_status(settings, edition_path(settings, edition))
+        console.print(f"[bold]{report.edition}[/] {report.subject!r}: {report.status}", markup=True)
+        table = Table("state", "rows")
+        for state in STATES:
+            table.add_row(state, str(report.counts[state]))
+        table.add_row("total", str(report.total))
+        console.print(table)
+        if report.rate:
+            console.print(f"rate: {report.rate:.1f} messages/s")
+        if report.errors:
+            errors = Table("state", "reply", "rows", title="errors by reply")
+            for state, reply, count in report.errors:
+                errors.add_row(state, reply, str(count))
+            console.print(errors)
+
+    @app.command()
+    def retry(
+        ctx: typer.Context, edition: str = typer.Argument(..., help="Edition slug or folder")
+    ) -> None:
+        """Re-queue deferred rows and temporary failures, then send them."""
+        settings = settings_from(ctx)
+        folder = edition_path(settings, edition)
+        with progress_bar(f"Retrying {folder.name}") as update:
+            result = service.retry(settings, folder, progress=update)
+        err_console.print(f"{result.added} row(s) re-queued")
+        _summary(result)
+
+    @app.command()
+    def pause(
+        ctx: typer.Context, edition: str = typer.Argument(..., help="Edition slug or folder")
+    ) -> None:
+        """Pause a running send; its workers stop between messages."""
+        settings = settings_from(ctx)
+        service.pause(settings, edition_path(settings, edition))
+        console.print(f"Paused. Continue with: linked resume {edition}")
+
+    @app.command()
+    def resume(
+        ctx: typer.Context, edition: str = typer.Argument(..., help="Edition slug or folder")
+    ) -> None:
+        """Resume a paused send and carry it on to the end."""
+        settings = settings_from(ctx)
+        folder = edition_path(settings, edition)
+        with progress_bar(f"Sending {folder.name}") as update:
+            result = service.resume(settings, folder, progress=update)
+        _summary(result)

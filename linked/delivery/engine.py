@@ -1,0 +1,358 @@
+"""The delivery engine: workers claim rows, personalise one prepared message, send, record.
+
+Each row moves ``queued → sending → sent | deferred | failed`` (``skipped`` when
+its subscriber stopped being confirmed), and every move is committed:
+
+* A feeder claims rows in batches: one transaction marks them ``sending`` under this
+  process's lease **before** any of them goes on the wire.
+* A worker renders the recipient's copy from the message composed once for the
+  send (:meth:`PreparedMessage.render`), waits for the shared rate limit and sends
+  it on the SMTP pool, then hands the outcome to the recorder. The recorder commits
+  whatever outcomes are waiting in one transaction (group commit). A worker may
+  send its next message while its previous outcome is being committed, but waits
+  for that commit before handing over the next outcome (``overlap_recording``;
+  turned off, it waits before sending).
+* 4xx: ``deferred`` with exponential back-off (``retry_base_seconds`` doubling)
+  until ``max_attempts``, then ``failed``. 5xx: ``failed`` with the reply; a 5.1.x
+  reply also records a hard bounce for the subscriber. A refused connection trips
+  the shared circuit breaker: every worker waits, no attempt is charged, and the
+  send carries on by itself when the server answers again.
+* Pause: workers read the ``send.status`` flag (refreshed every ``poll_seconds``)
+  between messages; claimed rows not yet sent go back to ``queued``.
+
+**Crash rule.** On start, rows found in ``sending`` whose owner process on this host
+is gone are re-queued at once; rows owned elsewhere are re-queued when their lease
+(``lease_seconds``, renewed while the owner lives) expires. Re-queued rows are sent
+again. Nothing is lost: a row leaves ``sending`` only by a committed outcome or by
+that rule. The only possible duplicates are messages that went on the wire and
+whose outcome was not yet committed when the process died: per worker, the message
+on the wire and the one whose outcome was being committed. So **at most
+``2 × smtp_pool_size`` duplicates per crash** (``smtp_pool_size`` with
+``overlap_recording`` off). ``tests/test_delivery_crash.py`` kills the process
+with SIGKILL at random points and checks exactly this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from linked.delivery import store
+from linked.delivery.breaker import CircuitBreaker
+from linked.delivery.models import DeliveryState, SendStatus, utcnow
+from linked.delivery.pool import ConnectionFailure, SMTPPool
+from linked.delivery.ratelimit import RateLimiter
+from linked.delivery.store import Job, Outcome
+from linked.message import PreparedMessage, Recipient
+from linked.transport import Transport, TransportError
+
+#: A message whose connection drops this many times in a row is deferred like a 4xx.
+MAX_DROPS = 3
+
+
+@dataclass
+class Progress:
+    """Counts for a progress display; ``sent_now`` counts this run only (for the rate)."""
+
+    total: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    sent_now: int = 0
+    started: float = field(default_factory=time.monotonic)
+    waiting: str = ""
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.skipped
+
+    @property
+    def rate(self) -> float:
+        """Messages sent per second in this run."""
+        elapsed = time.monotonic() - self.started
+        return self.sent_now / elapsed if elapsed > 0 else 0.0
+
+
+@dataclass
+class EngineOptions:
+    """Knobs of one run; :func:`linked.delivery.service` fills them from the settings."""
+
+    workers: int = 10
+    max_attempts: int = 5
+    retry_base_seconds: float = 60.0
+    lease_seconds: float = 300.0
+    claim_batch: int = 100
+    poll_seconds: float = 0.5
+    #: Send the next message while the last outcome is committed (duplicate bound 2 per worker).
+    overlap_recording: bool = True
+
+
+class DeliveryRun:
+    """Deliver every due row of one edition's send; :meth:`run` returns ``done`` or ``paused``."""
+
+    def __init__(
+        self,
+        db: Engine,
+        edition: str,
+        prepared: PreparedMessage,
+        transport: Transport,
+        unsubscribe_url: Callable[[int], str],
+        *,
+        options: EngineOptions | None = None,
+        limiter: RateLimiter | None = None,
+        breaker: CircuitBreaker | None = None,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.edition = edition
+        self.prepared = prepared
+        self.transport = transport
+        self.unsubscribe_url = unsubscribe_url
+        self.options = options or EngineOptions()
+        self.limiter = limiter or RateLimiter()
+        pool_breaker = transport.breaker if isinstance(transport, SMTPPool) else None
+        self.breaker = breaker or pool_breaker or CircuitBreaker()
+        self.on_progress = progress
+        self.progress = Progress()
+        self.owner = store.new_owner()
+        self.paused = False
+        self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=self.options.claim_batch)
+        self._unsent: list[Job] = []
+        self._pending: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+
+    # The run ---------------------------------------------------------------
+
+    async def run(self) -> str:
+        """Send until no row is left to send (``done``) or the send is paused (``paused``)."""
+        if await asyncio.to_thread(store.send_status, self.db, self.edition) == "paused":
+            return SendStatus.paused.value
+        await asyncio.to_thread(store.recover, self.db, self.edition)
+        await asyncio.to_thread(store.set_send_status, self.db, self.edition, "running")
+        await self._load_counts()
+        self._report()
+        feeder = asyncio.create_task(self._feed(), name="feeder")
+        helpers: list[asyncio.Task[None]] = [
+            asyncio.create_task(self._work(), name=f"worker-{i}")
+            for i in range(self.options.workers)
+        ]
+        helpers.append(asyncio.create_task(self._recorder(), name="recorder"))
+        helpers.append(asyncio.create_task(self._watch(), name="watcher"))
+        try:
+            await asyncio.wait([feeder, *helpers], return_when=asyncio.FIRST_COMPLETED)
+            for task in helpers:
+                # A helper only ends by failing: stop and surface its error.
+                if task.done() and (error := task.exception()) is not None:
+                    raise error
+            result = await feeder
+        finally:
+            feeder.cancel()
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(feeder, *helpers, return_exceptions=True)
+            while not self._queue.empty():
+                self._unsent.append(self._queue.get_nowait())
+            await asyncio.to_thread(
+                store.release, self.db, self.owner, [job.id for job in self._unsent]
+            )
+        if result == SendStatus.done.value:
+            await asyncio.to_thread(store.set_send_status, self.db, self.edition, "done")
+        return result
+
+    async def _load_counts(self) -> None:
+        counts = await asyncio.to_thread(store.counts, self.db, self.edition)
+        self.progress.total = sum(counts.values())
+        self.progress.sent = counts[DeliveryState.sent]
+        self.progress.failed = counts[DeliveryState.failed]
+        self.progress.skipped = counts[DeliveryState.skipped]
+        self.progress.deferred = counts[DeliveryState.deferred]
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+    # Feeder: claims batches and decides when the send is done --------------
+
+    async def _feed(self) -> str:
+        options = self.options
+        while not self.paused:
+            jobs = await asyncio.to_thread(
+                store.claim,
+                self.db,
+                self.edition,
+                self.owner,
+                options.claim_batch,
+                options.lease_seconds,
+            )
+            if jobs:
+                for job in jobs:
+                    await self._queue.put(job)
+                continue
+            await self._queue.join()  # let in-flight rows finish before judging
+            await self._load_counts()
+            counts = await asyncio.to_thread(store.counts, self.db, self.edition)
+            left = sum(counts[s] for s in ("queued", "sending", "deferred"))
+            if left == 0:
+                self._report()
+                return SendStatus.done.value
+            due = await asyncio.to_thread(store.next_due, self.db, self.edition)
+            wait = options.poll_seconds
+            if due is not None and not counts["queued"] and not counts["sending"]:
+                wait = max(0.0, (due - utcnow()).total_seconds())
+                self.progress.waiting = f"{counts['deferred']} deferred, next try at {due:%H:%M:%S}"
+                self._report()
+            await self._sleep(min(wait, 60.0))
+        await self._queue.join()
+        return SendStatus.paused.value
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, waking early if the send is paused."""
+        end = time.monotonic() + seconds
+        while not self.paused and (left := end - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, self.options.poll_seconds))
+
+    # Workers -----------------------------------------------------------------
+
+    async def _work(self) -> None:
+        """Take rows from the queue and send them, one at a time.
+
+        With ``overlap_recording`` a worker sends its next message while the outcome
+        of the previous one is being committed, and waits for that commit before it
+        hands over the new outcome: never more than two uncommitted messages per worker.
+        """
+        inflight: asyncio.Future[None] | None = None
+        try:
+            while True:
+                try:
+                    job = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    if inflight is not None:  # nothing to overlap with: finish the record
+                        done, inflight = inflight, None
+                        await self._finish(done)
+                    job = await self._queue.get()
+                outcome = None if self.paused else await self._deliver(job)
+                if inflight is not None:
+                    done, inflight = inflight, None
+                    await self._finish(done)
+                if outcome is None:
+                    self._unsent.append(job)
+                    self._queue.task_done()
+                    continue
+                future = self._submit(job, outcome)
+                if self.options.overlap_recording:
+                    inflight = future
+                else:
+                    await self._finish(future)
+        finally:
+            if inflight is not None and not inflight.done():
+                inflight.cancel()
+
+    async def _finish(self, future: asyncio.Future[None]) -> None:
+        """Wait until a submitted outcome is committed, then mark its row's queue item done."""
+        try:
+            await future
+        finally:
+            self._queue.task_done()
+
+    async def _deliver(self, job: Job) -> Outcome | None:
+        """Send one row's message; None when the send was paused before it left."""
+        recipient = Recipient(job.email, job.name, self.unsubscribe_url(job.subscriber_id))
+        message = self.prepared.render(recipient)
+        drops = 0
+        while True:
+            await self.breaker.wait()
+            if self.paused:
+                return None
+            await self.limiter.acquire()
+            try:
+                reply = await self._send(job.email, message)
+            except ConnectionFailure as exc:
+                if exc.during_message:
+                    drops += 1
+                    if drops >= MAX_DROPS:
+                        return Outcome("temporary", exc.reply, exc.code)
+                elif self.progress.waiting != exc.reply:
+                    self.progress.waiting = f"SMTP server unreachable: {exc.reply}"
+                    self._report()
+                continue
+            except TransportError as exc:
+                kind = "permanent" if exc.permanent else "temporary"
+                return Outcome(kind, exc.reply, exc.code)
+            if self.progress.waiting:
+                self.progress.waiting = ""
+            return Outcome("sent", reply)
+
+    async def _send(self, address: str, message: bytes) -> str:
+        if isinstance(self.transport, SMTPPool):
+            # PreparedMessage.render ends every line in CRLF.
+            return await self.transport.send_reply(
+                self.prepared.envelope_sender, [address], message, crlf=True
+            )
+        await self.transport.send(self.prepared.envelope_sender, [address], message)
+        return "accepted"
+
+    # Recorder: group commit ----------------------------------------------------
+
+    def _submit(self, job: Job, outcome: Outcome) -> asyncio.Future[None]:
+        """Hand an outcome to the recorder; the future resolves once it is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((job, outcome, future))
+        self._wake.set()
+        return future
+
+    async def _recorder(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                continue
+            try:
+                counts = await asyncio.to_thread(
+                    store.record,
+                    self.db,
+                    [(job, outcome) for job, outcome, _ in batch],
+                    max_attempts=self.options.max_attempts,
+                    retry_base_seconds=self.options.retry_base_seconds,
+                )
+            except BaseException as exc:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                raise
+            self._count(batch, counts)
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+    def _count(
+        self, batch: list[tuple[Job, Outcome, asyncio.Future[None]]], counts: dict[str, int]
+    ) -> None:
+        progress = self.progress
+        progress.sent += counts.get("sent", 0)
+        progress.sent_now += counts.get("sent", 0)
+        progress.failed += counts.get("failed", 0)
+        retried = sum(1 for job, _, _ in batch if job.attempts > 0)
+        progress.deferred += counts.get("deferred", 0) - retried
+        progress.deferred = max(progress.deferred, 0)
+        self._report()
+
+    # Watcher: pause flag and lease renewal -----------------------------------
+
+    async def _watch(self) -> None:
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(self.options.poll_seconds)
+            status = await asyncio.to_thread(store.send_status, self.db, self.edition)
+            if status == SendStatus.paused.value:
+                self.paused = True
+            if time.monotonic() - renewed > self.options.lease_seconds / 3:
+                await asyncio.to_thread(
+                    store.renew, self.db, self.owner, self.options.lease_seconds
+                )
+                renewed = time.monotonic()

@@ -1,0 +1,87 @@
+"""Plan a send: one ``delivery`` row per confirmed subscriber, before anything is sent.
+
+The rows are written by a single ``INSERT … SELECT … ON CONFLICT DO NOTHING`` in
+one transaction, so the plan is all or nothing, costs no memory per subscriber,
+and running it again only adds subscribers confirmed since (existing rows, whatever
+their state, are left alone).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from linked.delivery.models import Delivery, DeliveryState, Send, SendStatus, utcnow
+from linked.errors import LinkedError
+from linked.subscribers.models import Subscriber, SubscriberStatus
+
+T = Delivery.__table__  # type: ignore[attr-defined]
+SUB = Subscriber.__table__  # type: ignore[attr-defined]
+
+
+def recipients_left(session: Session, edition_slug: str) -> int:
+    """How many messages starting (or continuing) the send now would try to send.
+
+    Confirmed subscribers without a row yet, plus rows not yet final.
+    """
+    planned = sa.select(T.c.id).where(T.c.edition == edition_slug, T.c.subscriber_id == SUB.c.id)
+    unplanned = sa.select(sa.func.count()).where(
+        SUB.c.status == SubscriberStatus.confirmed, ~planned.exists()
+    )
+    pending = sa.select(sa.func.count()).where(
+        T.c.edition == edition_slug,
+        T.c.state.in_([DeliveryState.queued, DeliveryState.sending, DeliveryState.deferred]),
+    )
+    return int(session.execute(unplanned).scalar_one()) + int(session.execute(pending).scalar_one())
+
+
+def get_send(session: Session, edition_slug: str) -> Send | None:
+    """The send of an edition, or None when it was never started."""
+    return session.exec(select(Send).where(Send.edition == edition_slug)).first()
+
+
+def plan_send(session: Session, edition_slug: str, *, subject: str = "") -> tuple[Send, int]:
+    """Create (or extend) the send of an edition; return it and the number of new rows.
+
+    Commits once, after the send row and every delivery row are written.
+    """
+    now = utcnow()
+    send = get_send(session, edition_slug)
+    if send is None:
+        send = Send(edition=edition_slug, subject=subject, status=SendStatus.planned.value)
+        session.add(send)
+        session.flush()
+    source = sa.select(
+        sa.literal(edition_slug, sa.String(200)),
+        SUB.c.id,
+        SUB.c.email,
+        sa.literal(DeliveryState.queued.value, sa.String(20)),
+        sa.literal(0),
+        sa.false(),
+        sa.literal(now, T.c.updated_at.type),
+    ).where(SUB.c.status == SubscriberStatus.confirmed)
+    columns = ["edition", "subscriber_id", "email", "state", "attempts", "permanent", "updated_at"]
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        statement: sa.Executable = (
+            sqlite.insert(T).from_select(columns, source).on_conflict_do_nothing()
+        )
+    elif dialect == "postgresql":
+        statement = postgresql.insert(T).from_select(columns, source).on_conflict_do_nothing()
+    else:  # pragma: no cover - make_engine only builds these two
+        raise LinkedError(f"sending needs SQLite or PostgreSQL, not {dialect}")
+    count = sa.select(sa.func.count()).where(T.c.edition == edition_slug)
+    before = int(session.execute(count).scalar_one())
+    session.execute(statement)
+    # Counted, not rowcount: psycopg reports -1 for INSERT … SELECT through the ORM session.
+    total = int(session.execute(count).scalar_one())
+    added = total - before
+    send.total = int(total)
+    send.updated_at = now
+    if subject:
+        send.subject = subject
+    session.add(send)
+    session.commit()
+    session.refresh(send)
+    return send, added

@@ -1,0 +1,279 @@
+"""What the ``linked send``/``status``/``retry``/``pause``/``resume`` commands call.
+
+Each function opens the database (migrating it first), does one job and returns
+a plain result for the caller to show. Sending functions compose the edition once,
+then run :class:`~linked.delivery.engine.DeliveryRun` to completion (or until paused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from linked.check import check_edition
+from linked.db.engine import make_engine
+from linked.db.migrate import upgrade
+from linked.delivery import store
+from linked.delivery.breaker import CircuitBreaker
+from linked.delivery.engine import DeliveryRun, EngineOptions, Progress
+from linked.delivery.plan import get_send, plan_send, recipients_left
+from linked.delivery.pool import SMTPPool
+from linked.delivery.ratelimit import RateLimiter
+from linked.errors import LinkedError
+from linked.message import PreparedMessage, Recipient, prepare_message
+from linked.settings import Settings
+from linked.subscribers.tokens import unsubscribe_url
+from linked.transport import SMTPURL, Transport, TransportError, open_transport
+
+PROOF_PREFIX = "[Proof] "
+
+
+@dataclass
+class SendResult:
+    """How a send ended: ``done``, ``paused`` or ``cancelled``, and the rows per state."""
+
+    edition: str
+    status: str
+    counts: Counter[str] = field(default_factory=Counter)
+    added: int = 0
+
+
+@dataclass
+class StatusReport:
+    """``linked status``: the send's flag, rows per state, rate and the commonest errors."""
+
+    edition: str
+    status: str
+    subject: str
+    counts: Counter[str]
+    rate: float | None
+    errors: list[tuple[str, str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def slug_of(edition: str | Path) -> str:
+    """An edition's slug from its slug or folder."""
+    return Path(edition).name
+
+
+def open_database(settings: Settings) -> Engine:
+    """The settings' database, migrated to the newest revision."""
+    engine = make_engine(settings)
+    upgrade(settings, engine)
+    return engine
+
+
+def prepare_edition(
+    settings: Settings, folder: Path, *, subject_prefix: str = "", list_headers: bool = True
+) -> tuple[str, PreparedMessage]:
+    """Check and compose an edition once; refuse (LinkedError) when the check finds errors."""
+    if not folder.is_dir():
+        raise LinkedError(f"no edition folder {folder}")
+    report = check_edition(settings, folder)
+    if not report.ok or report.composed is None or report.edition is None:
+        lines = "\n  ".join(p.format() for p in report.errors)
+        raise LinkedError(
+            f"`linked check` found {len(report.errors)} error(s); not sending:\n  {lines}"
+        )
+    prepared = prepare_message(
+        settings, report.composed, list_headers=list_headers, subject_prefix=subject_prefix
+    )
+    return report.composed.subject, prepared
+
+
+def make_transport(settings: Settings) -> Transport:
+    """The SMTP pool when ``LINKED_SMTP_URL`` is set, else the ``outbox/`` folder."""
+    if settings.smtp_url:
+        return SMTPPool(
+            SMTPURL.parse(settings.smtp_url),
+            size=settings.smtp_pool_size,
+            max_per_connection=settings.smtp_max_per_connection,
+            breaker=CircuitBreaker(),
+        )
+    return open_transport(settings)
+
+
+async def deliver(
+    settings: Settings,
+    db: Engine,
+    edition: str,
+    prepared: PreparedMessage,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    transport: Transport | None = None,
+    options: EngineOptions | None = None,
+) -> str:
+    """Run the send of ``edition`` until done or paused; the rows must be planned already."""
+    transport = transport or make_transport(settings)
+    run = DeliveryRun(
+        db,
+        edition,
+        prepared,
+        transport,
+        lambda subscriber_id: unsubscribe_url(settings, subscriber_id),
+        options=options or engine_options(settings),
+        limiter=RateLimiter(settings.rate_per_second, settings.rate_per_hour),
+        progress=progress,
+    )
+    try:
+        return await run.run()
+    finally:
+        await transport.close()
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    """The engine's knobs from the settings."""
+    return EngineOptions(
+        workers=settings.smtp_pool_size,
+        max_attempts=settings.max_attempts,
+        retry_base_seconds=settings.retry_base_seconds,
+        lease_seconds=settings.lease_seconds,
+        claim_batch=max(50, settings.smtp_pool_size * 10),
+    )
+
+
+def start_send(
+    settings: Settings,
+    folder: Path,
+    *,
+    yes: bool = False,
+    confirm: Callable[[int], bool] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> SendResult:
+    """Check, plan and send an edition to every confirmed subscriber.
+
+    Unless ``yes``, ``confirm(recipients)`` must return True first. Starting again
+    continues the send: planned rows are never planned twice, and rows recorded as
+    sent are never sent again.
+    """
+    edition = slug_of(folder)
+    subject, prepared = prepare_edition(settings, folder)
+    db = open_database(settings)
+    try:
+        with Session(db) as session:
+            recipients = recipients_left(session, edition)
+            if not yes and (confirm is None or not confirm(recipients)):
+                return SendResult(edition, "cancelled")
+            _send, added = plan_send(session, edition, subject=subject)
+        status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
+        return SendResult(edition, status, store.counts(db, edition), added)
+    finally:
+        db.dispose()
+
+
+def send_proof(settings: Settings, folder: Path, addresses: Sequence[str]) -> list[str]:
+    """Send a proof, subject marked ``[Proof]``, to the named addresses only; no rows are made.
+
+    Returns the addresses sent to; the first refusal stops with a LinkedError.
+    """
+    if not addresses:
+        raise LinkedError("name at least one address for a proof: --test you@example.org")
+    _subject, prepared = prepare_edition(settings, folder, subject_prefix=PROOF_PREFIX)
+    return asyncio.run(_send_proof(settings, prepared, addresses))
+
+
+async def _send_proof(
+    settings: Settings, prepared: PreparedMessage, addresses: Sequence[str]
+) -> list[str]:
+    transport = open_transport(settings)
+    sent: list[str] = []
+    try:
+        for address in addresses:
+            # The proof shows the real footer link shape without unsubscribing anyone.
+            message = prepared.render(
+                Recipient(address, None, f"{settings.base_url}/unsubscribe/proof")
+            )
+            try:
+                await transport.send(prepared.envelope_sender, [address], message)
+            except TransportError as exc:
+                raise LinkedError(f"proof to {address} refused: {exc.reply}") from exc
+            sent.append(address)
+    finally:
+        await transport.close()
+    return sent
+
+
+def send_status(settings: Settings, edition: str | Path) -> StatusReport:
+    """Rows per state, messages per second so far, and failures grouped by reply."""
+    slug = slug_of(edition)
+    db = open_database(settings)
+    try:
+        with Session(db) as session:
+            send = get_send(session, slug)
+            if send is None:
+                raise LinkedError(f"edition {slug!r} has not been sent: run linked send {slug}")
+            counts = store.counts(db, slug)
+            rate = store.sent_rate(db, slug)
+            return StatusReport(
+                slug, send.status, send.subject, counts, rate, store.errors_by_reply(db, slug)
+            )
+    finally:
+        db.dispose()
+
+
+def _continue(
+    settings: Settings,
+    folder: Path,
+    progress: Callable[[Progress], None] | None,
+    before: Callable[[Engine, str], object],
+) -> SendResult:
+    edition = slug_of(folder)
+    _subject, prepared = prepare_edition(settings, folder)
+    db = open_database(settings)
+    try:
+        if store.send_status(db, edition) is None:
+            raise LinkedError(f"edition {edition!r} has not been sent: run linked send {edition}")
+        before(db, edition)
+        status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
+        return SendResult(edition, status, store.counts(db, edition))
+    finally:
+        db.dispose()
+
+
+def retry(
+    settings: Settings, folder: Path, progress: Callable[[Progress], None] | None = None
+) -> SendResult:
+    """Re-queue deferred rows and rows failed by temporary (4xx) replies, then send them.
+
+    ``added`` in the result is the number of rows re-queued. Permanent failures stay failed.
+    """
+    requeued = 0
+
+    def requeue(db: Engine, edition: str) -> None:
+        nonlocal requeued
+        requeued = store.requeue_temporary(db, edition)
+        store.set_send_status(db, edition, "running")
+
+    result = _continue(settings, folder, progress, requeue)
+    result.added = requeued
+    return result
+
+
+def resume(
+    settings: Settings, folder: Path, progress: Callable[[Progress], None] | None = None
+) -> SendResult:
+    """Clear the pause flag and carry the send on to completion."""
+    return _continue(
+        settings, folder, progress, lambda db, e: store.set_send_status(db, e, "running")
+    )
+
+
+def pause(settings: Settings, edition: str | Path) -> None:
+    """Set the pause flag; running workers stop between messages within a second."""
+    slug = slug_of(edition)
+    db = open_database(settings)
+    try:
+        if store.send_status(db, slug) in (None, "done"):
+            raise LinkedError(f"edition {slug!r} has no send in progress to pause")
+        store.set_send_status(db, slug, "paused")
+    finally:
+        db.dispose()

@@ -1,0 +1,378 @@
+"""Every change of a delivery row's state, each in one short transaction.
+
+The engine calls these from a worker thread (``asyncio.to_thread``). They use
+SQLAlchemy Core on the ``delivery`` table, because the engine moves rows in
+batches and ORM objects would only cost memory. The same statements run on
+SQLite and PostgreSQL; on PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
+any number of worker processes can share a send.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from linked.delivery.models import Delivery, DeliveryState, Send, utcnow
+from linked.subscribers.models import Subscriber, SubscriberStatus
+from linked.subscribers.service import record_bounce
+
+D = DeliveryState
+T = Delivery.__table__  # type: ignore[attr-defined]
+SUB = Subscriber.__table__  # type: ignore[attr-defined]
+S = Send.__table__  # type: ignore[attr-defined]
+#: A permanent reply with an enhanced status 5.1.x (bad mailbox or address) is a hard bounce.
+HARD_BOUNCE = re.compile(r"\b5\.1\.\d{1,3}\b")
+#: Longest wait between tries of a deferred row, whatever the attempt count.
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def new_owner() -> str:
+    """A lease owner name: host, process id and a random part (``host:pid:rand``)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed row: everything a worker needs to personalise and send one message."""
+
+    id: int
+    subscriber_id: int
+    email: str
+    name: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one job. ``kind`` is sent, temporary or permanent."""
+
+    kind: str
+    reply: str = ""
+    code: int | None = None
+
+    @property
+    def hard_bounce(self) -> bool:
+        return self.kind == "permanent" and bool(HARD_BOUNCE.search(self.reply))
+
+
+def _claimable(edition: str, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        T.c.edition == edition,
+        sa.or_(
+            T.c.state == D.queued,
+            sa.and_(T.c.state == D.deferred, T.c.next_attempt_at <= now),
+            # The crash rule: a claim nobody renewed is free again (see linked.delivery.engine).
+            sa.and_(T.c.state == D.sending, T.c.lease_until < now),
+        ),
+    )
+
+
+def claim(engine: Engine, edition: str, owner: str, limit: int, lease_seconds: float) -> list[Job]:
+    """Mark up to ``limit`` due rows ``sending`` under ``owner``'s lease and return them.
+
+    Rows whose subscriber is no longer confirmed become ``skipped`` in the same
+    transaction and are not returned. The commit happens before any of the
+    returned rows can go on the wire.
+    """
+    now = utcnow()
+    due = (
+        sa.select(T.c.id)
+        .where(_claimable(edition, now))
+        .order_by(T.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with engine.begin() as conn:
+        rows = conn.execute(
+            T.update()
+            .where(T.c.id.in_(due))
+            .values(
+                state=D.sending,
+                lease_owner=owner,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                updated_at=now,
+            )
+            .returning(T.c.id, T.c.subscriber_id, T.c.email, T.c.attempts)
+        ).all()
+        if not rows:
+            return []
+        people = {
+            sid: (status, name)
+            for sid, status, name in conn.execute(
+                sa.select(SUB.c.id, SUB.c.status, SUB.c.name).where(
+                    SUB.c.id.in_([r.subscriber_id for r in rows])
+                )
+            )
+        }
+        jobs, skipped = [], []
+        for row in sorted(rows, key=lambda r: r.id):
+            status, name = people.get(row.subscriber_id, (None, None))
+            if status == SubscriberStatus.confirmed:
+                jobs.append(Job(row.id, row.subscriber_id, row.email, name, row.attempts))
+            else:
+                skipped.append(row.id)
+        if skipped:
+            conn.execute(
+                T.update()
+                .where(T.c.id.in_(skipped))
+                .values(
+                    state=D.skipped,
+                    last_reply="subscriber no longer confirmed",
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=now,
+                )
+            )
+    return jobs
+
+
+def backoff(base_seconds: float, attempts: int) -> timedelta:
+    """Exponential back-off: ``base``, ``2·base``, ``4·base``… capped at six hours."""
+    return min(MAX_BACKOFF, timedelta(seconds=base_seconds * 2 ** max(0, attempts - 1)))
+
+
+def record(
+    engine: Engine,
+    results: Sequence[tuple[Job, Outcome]],
+    *,
+    max_attempts: int,
+    retry_base_seconds: float,
+) -> Counter[str]:
+    """Write the outcome of each job in one transaction; return the count per new state.
+
+    A temporary failure defers the row with back-off until ``max_attempts``, then
+    fails it; a permanent one fails it, and a 5.1.x reply records a hard bounce for
+    the subscriber.
+    """
+    now = utcnow()
+    params: list[dict[str, object]] = []
+    counts: Counter[str] = Counter()
+    bounces: list[str] = []
+    for job, outcome in results:
+        attempts = job.attempts + 1
+        values: dict[str, object] = {
+            "_id": job.id,
+            "state": D.sent,
+            "attempts": attempts,
+            "next_attempt_at": None,
+            "last_code": outcome.code,
+            "last_reply": outcome.reply[:500] or None,
+            "permanent": False,
+            "sent_at": None,
+        }
+        if outcome.kind == "sent":
+            values["sent_at"] = now
+        elif outcome.kind == "permanent":
+            values.update(state=D.failed, permanent=True)
+            if outcome.hard_bounce:
+                bounces.append(job.email)
+        elif attempts >= max_attempts:
+            values["state"] = D.failed
+        else:
+            values.update(
+                state=D.deferred, next_attempt_at=now + backoff(retry_base_seconds, attempts)
+            )
+        counts[str(values["state"])] += 1
+        params.append(values)
+    if not params:
+        return counts
+    statement = (
+        T.update()
+        .where(T.c.id == sa.bindparam("_id"))
+        .values(
+            state=sa.bindparam("state"),
+            attempts=sa.bindparam("attempts"),
+            next_attempt_at=sa.bindparam("next_attempt_at"),
+            last_code=sa.bindparam("last_code"),
+            last_reply=sa.bindparam("last_reply"),
+            permanent=sa.bindparam("permanent"),
+            sent_at=sa.bindparam("sent_at"),
+            lease_owner=None,
+            lease_until=None,
+            updated_at=now,
+        )
+    )
+    if not bounces:  # the common case: plain Core, no ORM session to build
+        with engine.begin() as conn:
+            conn.execute(statement, params)
+        return counts
+    with Session(engine) as session:
+        session.connection().execute(statement, params)
+        for email in bounces:
+            record_bounce(session, email, "hard")
+        session.commit()
+    return counts
+
+
+def release(engine: Engine, owner: str, ids: Sequence[int]) -> None:
+    """Give back claimed rows that were never sent (pause, shutdown): ``sending`` → ``queued``."""
+    if not ids:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            T.update()
+            .where(T.c.id.in_(list(ids)), T.c.state == D.sending, T.c.lease_owner == owner)
+            .values(state=D.queued, lease_owner=None, lease_until=None, updated_at=utcnow())
+        )
+
+
+def renew(engine: Engine, owner: str, lease_seconds: float) -> None:
+    """Extend every lease ``owner`` holds, so a long send keeps its claims."""
+    with engine.begin() as conn:
+        conn.execute(
+            T.update()
+            .where(T.c.lease_owner == owner, T.c.state == D.sending)
+            .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+        )
+
+
+def _owner_gone(owner: str | None) -> bool:
+    """True when ``owner`` was a process on this host that no longer runs."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:60] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def recover(engine: Engine, edition: str) -> int:
+    """Re-queue ``sending`` rows whose owner died on this host; return how many.
+
+    Rows owned by another host wait for their lease to expire instead (the claim
+    picks them up then). Either way such a row is sent again: that is the one
+    place a duplicate can come from.
+    """
+    with engine.begin() as conn:
+        owners = [
+            owner
+            for (owner,) in conn.execute(
+                sa.select(T.c.lease_owner)
+                .where(T.c.edition == edition, T.c.state == D.sending)
+                .distinct()
+            )
+        ]
+        dead = [owner for owner in owners if _owner_gone(owner)]
+        if not dead:
+            return 0
+        result = conn.execute(
+            T.update()
+            .where(
+                T.c.edition == edition,
+                T.c.state == D.sending,
+                sa.or_(T.c.lease_owner.in_([o for o in dead if o]), T.c.lease_owner.is_(None)),
+            )
+            .values(state=D.queued, lease_owner=None, lease_until=None, updated_at=utcnow())
+        )
+        return int(result.rowcount)
+
+
+def counts(engine: Engine, edition: str) -> Counter[str]:
+    """How many rows of the send are in each state."""
+    with engine.connect() as conn:
+        return Counter(
+            {
+                str(state): int(n)
+                for state, n in conn.execute(
+                    sa.select(T.c.state, sa.func.count())
+                    .where(T.c.edition == edition)
+                    .group_by(T.c.state)
+                )
+            }
+        )
+
+
+def next_due(engine: Engine, edition: str) -> datetime | None:
+    """When the earliest deferred row is due, or None when there is none."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.select(sa.func.min(T.c.next_attempt_at)).where(
+                T.c.edition == edition, T.c.state == D.deferred
+            )
+        ).scalar()
+    return value if isinstance(value, datetime) else None
+
+
+def requeue_temporary(engine: Engine, edition: str) -> int:
+    """``linked retry``: deferred rows and rows failed by 4xx replies go back to ``queued``."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            T.update()
+            .where(
+                T.c.edition == edition,
+                sa.or_(
+                    T.c.state == D.deferred,
+                    sa.and_(T.c.state == D.failed, T.c.permanent.is_(False)),
+                ),
+            )
+            .values(state=D.queued, attempts=0, next_attempt_at=None, updated_at=utcnow())
+        )
+        return int(result.rowcount)
+
+
+def errors_by_reply(engine: Engine, edition: str, limit: int = 10) -> list[tuple[str, str, int]]:
+    """The commonest failure and deferral replies: ``(state, reply, count)``, most first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(T.c.state, T.c.last_reply, sa.func.count().label("n"))
+            .where(T.c.edition == edition, T.c.state.in_([D.failed, D.deferred]))
+            .group_by(T.c.state, T.c.last_reply)
+            .order_by(sa.desc("n"))
+            .limit(limit)
+        ).all()
+    return [(str(s), str(r or "(no reply)"), int(n)) for s, r, n in rows]
+
+
+def send_status(engine: Engine, edition: str) -> str | None:
+    """The ``send.status`` of an edition, or None when it has no send."""
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(S.c.status).where(S.c.edition == edition)).scalar()
+    return str(value) if value is not None else None
+
+
+def set_send_status(engine: Engine, edition: str, status: str) -> bool:
+    """Set ``send.status``; stamps ``started_at``/``finished_at``. False when there is no send."""
+    now = utcnow()
+    values: dict[str, object] = {"status": status, "updated_at": now}
+    if status == "running":
+        values["started_at"] = sa.func.coalesce(S.c.started_at, now)
+        values["finished_at"] = None
+    elif status == "done":
+        values["finished_at"] = now
+    with engine.begin() as conn:
+        result = conn.execute(S.update().where(S.c.edition == edition).values(**values))
+        return bool(result.rowcount)
+
+
+def sent_rate(engine: Engine, edition: str) -> float | None:
+    """Messages per second between the first and the last ``sent_at``; None before two."""
+    with engine.connect() as conn:
+        first, last, n = conn.execute(
+            sa.select(sa.func.min(T.c.sent_at), sa.func.max(T.c.sent_at), sa.func.count()).where(
+                T.c.edition == edition, T.c.state == D.sent
+            )
+        ).one()
+    if n < 2 or first is None or last is None:
+        return None
+    seconds = (last - first).total_seconds()
+    return n / seconds if seconds > 0 else None

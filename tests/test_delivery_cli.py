@@ -1,0 +1,55 @@
+"""The sending commands end to end through Typer, on the outbox transport."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from linked.cli import app
+from linked.settings import Settings
+from tests.fixtures.sending import EDITION, add_subscribers, copy_edition
+
+runner = CliRunner()
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = {"LINKED_SECRET_KEY": str(settings.secret_key), "LINKED_FROM": settings.from_address}
+    if settings.database_url:
+        env["LINKED_DATABASE_URL"] = settings.database_url
+    return env
+
+
+def test_send_asks_then_status_pause_resume_retry(settings: Settings, engine: Engine) -> None:
+    add_subscribers(engine, 4)
+    copy_edition(settings)
+    root = ["--root", str(settings.root)]
+    env = _env(settings)
+
+    refused = runner.invoke(app, [*root, "send", EDITION], input="n\n", env=env)
+    assert refused.exit_code == 0 and "to 4 subscriber(s)?" in refused.output
+    assert "Nothing sent" in refused.output
+
+    sent = runner.invoke(app, [*root, "send", EDITION, "--yes"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert "done 2021-05: 4 sent" in sent.output
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 4
+
+    status = runner.invoke(app, [*root, "status", EDITION], env=env)
+    assert status.exit_code == 0 and "done" in status.output and "│ 4" in status.output
+
+    paused = runner.invoke(app, [*root, "pause", EDITION], env=env)
+    assert paused.exit_code == 1 and "no send in progress" in paused.output
+
+    retried = runner.invoke(app, [*root, "retry", EDITION], env=env)
+    assert retried.exit_code == 0 and "0 row(s) re-queued" in retried.output
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 4
+
+
+def test_proof_and_unknown_edition(settings: Settings, engine: Engine) -> None:
+    copy_edition(settings)
+    root = ["--root", str(settings.root)]
+    env = _env(settings)
+    proof = runner.invoke(app, [*root, "send", EDITION, "--test", "me@example.org"], env=env)
+    assert proof.exit_code == 0 and "Proof sent to me@example.org" in proof.output
+    missing = runner.invoke(app, [*root, "status", "1999-01"], env=env)
+    assert missing.exit_code == 1 and "has not been sent" in missing.output

@@ -1,0 +1,100 @@
+"""The library functions behind the CLI, against aiosmtpd and the test database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine
+
+from linked.delivery import service
+from linked.errors import LinkedError
+from linked.settings import Settings
+from tests.fixtures.faulty_smtp import Switchable
+from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, rows
+from tests.fixtures.smtp import SMTPServer
+
+
+def _smtp_settings(make_settings: Callable[..., Settings], url: str) -> Settings:
+    return make_settings(smtp_url=url, smtp_pool_size=3, retry_base_seconds=0.05)
+
+
+def test_a_proof_goes_only_to_the_named_addresses(
+    make_settings: Callable[..., Settings], engine: Engine, smtp_server: SMTPServer
+) -> None:
+    settings = _smtp_settings(make_settings, smtp_server.url)
+    add_subscribers(engine, 3)
+    folder = copy_edition(settings)
+    sent = service.send_proof(settings, folder, ["editor@example.org", "chair@example.org"])
+    assert sent == ["editor@example.org", "chair@example.org"]
+    received = smtp_server.wait_for(2)
+    assert [m.recipients for m in received] == [("editor@example.org",), ("chair@example.org",)]
+    assert all(str(m.message["Subject"]).startswith("[Proof] ") for m in received)
+    assert rows(engine) == {}
+    with pytest.raises(LinkedError, match="at least one address"):
+        service.send_proof(settings, folder, [])
+
+
+def test_start_send_asks_first_then_sends_to_everyone(
+    make_settings: Callable[..., Settings], engine: Engine, faulty_smtp: Switchable
+) -> None:
+    settings = _smtp_settings(make_settings, faulty_smtp.url)
+    add_subscribers(engine, 12)
+    folder = copy_edition(settings)
+    asked: list[int] = []
+
+    def refuse(n: int) -> bool:
+        asked.append(n)
+        return False
+
+    result = service.start_send(settings, folder, confirm=refuse)
+    assert (result.status, asked, rows(engine)) == ("cancelled", [12], {})
+
+    seen: list[int] = []
+    result = service.start_send(settings, folder, yes=True, progress=lambda p: seen.append(p.done))
+    assert result.status == "done" and result.counts["sent"] == 12 and result.added == 12
+    assert seen[-1] == 12
+    assert sum(faulty_smtp.handler.delivered_to().values()) == 12
+
+    report = service.send_status(settings, EDITION)
+    assert (report.status, report.total, report.counts["sent"]) == ("done", 12, 12)
+    with pytest.raises(LinkedError, match="no send in progress"):
+        service.pause(settings, EDITION)
+
+
+def test_status_groups_errors_by_reply_and_retry_requeues_temporary_ones(
+    make_settings: Callable[..., Settings], engine: Engine, faulty_smtp: Switchable
+) -> None:
+    settings = _smtp_settings(make_settings, faulty_smtp.url)
+    settings = settings.model_copy(update={"max_attempts": 1})
+    add_subscribers(engine, 6)
+    for i in (0, 1):
+        faulty_smtp.handler.permanent[f"reader{i}@example.net"] = "550 5.1.1 unknown user"
+    faulty_smtp.handler.temporary["reader2@example.net"] = ["450 4.2.1 busy"]
+    folder = copy_edition(settings)
+    service.start_send(settings, folder, yes=True)
+    report = service.send_status(settings, EDITION)
+    assert report.counts["failed"] == 3 and report.counts["sent"] == 3
+    assert report.errors[0] == ("failed", "550 5.1.1 unknown user", 2)
+
+    result = service.retry(settings, folder)
+    assert result.added == 1 and result.counts["sent"] == 4 and result.counts["failed"] == 2
+
+
+def test_a_send_is_refused_when_the_check_finds_errors(settings: Settings, engine: Engine) -> None:
+    folder = copy_edition(settings)
+    article = folder / "01-wood-report.md"
+    article.write_text(article.read_text() + "\n![](images/missing.png)\n")
+    add_subscribers(engine, 2)
+    with pytest.raises(LinkedError, match="not sending"):
+        service.start_send(settings, folder, yes=True)
+    with pytest.raises(LinkedError, match="not sending"):
+        service.send_proof(settings, folder, ["editor@example.org"])
+    assert rows(engine) == {}
+
+
+def test_without_smtp_the_send_writes_the_outbox(settings: Settings, engine: Engine) -> None:
+    add_subscribers(engine, 3)
+    result = service.start_send(settings, copy_edition(settings), yes=True)
+    assert result.counts["sent"] == 3
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 3

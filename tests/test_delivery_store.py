@@ -1,0 +1,96 @@
+"""Row state changes: claiming, leases and the crash rule, recording outcomes."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from linked.delivery import store
+from linked.delivery.models import Delivery, utcnow
+from linked.delivery.plan import plan_send
+from linked.delivery.store import Outcome
+from tests.fixtures.sending import EDITION, add_subscribers, rows
+
+T = Delivery.__table__  # type: ignore[attr-defined]
+DEAD_PID = 2**22 + 12345  # above the default pid_max: no such process
+
+
+def _planned(engine: Engine, n: int = 10) -> None:
+    add_subscribers(engine, n)
+    with Session(engine) as session:
+        plan_send(session, EDITION)
+
+
+def test_claim_marks_rows_sending_under_a_lease(engine: Engine) -> None:
+    _planned(engine)
+    jobs = store.claim(engine, EDITION, "me", 4, 60)
+    assert len(jobs) == 4
+    claimed = [r for r in rows(engine).values() if r.state == "sending"]
+    assert {r.id for r in claimed} == {j.id for j in jobs}
+    assert {r.lease_owner for r in claimed} == {"me"}
+    # Another worker gets the others, never the same rows.
+    others = store.claim(engine, EDITION, "you", 100, 60)
+    assert len(others) == 6 and not {j.id for j in jobs} & {j.id for j in others}
+    assert store.claim(engine, EDITION, "third", 100, 60) == []
+
+
+def test_crash_rule_a_dead_local_owners_rows_are_requeued_at_once(engine: Engine) -> None:
+    _planned(engine)
+    dead = f"{socket.gethostname()[:60]}:{DEAD_PID}:abcd"
+    store.claim(engine, EDITION, dead, 3, 3600)
+    alive_elsewhere = "another-host:1:abcd"
+    store.claim(engine, EDITION, alive_elsewhere, 2, 3600)
+    assert store.recover(engine, EDITION) == 3
+    states = [r.state for r in rows(engine).values()]
+    assert states.count("sending") == 2  # the other host's lease is still valid
+    assert len(store.claim(engine, EDITION, "me", 100, 60)) == 8
+
+
+def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> None:
+    _planned(engine, 4)
+    store.claim(engine, EDITION, "another-host:1:abcd", 4, 3600)
+    assert store.claim(engine, EDITION, "me", 100, 60) == []
+    with engine.begin() as conn:
+        conn.execute(T.update().values(lease_until=utcnow() - timedelta(seconds=1)))
+    assert len(store.claim(engine, EDITION, "me", 100, 60)) == 4
+
+
+def test_release_gives_back_unsent_rows(engine: Engine) -> None:
+    _planned(engine, 3)
+    jobs = store.claim(engine, EDITION, "me", 3, 60)
+    store.release(engine, "me", [j.id for j in jobs])
+    assert {r.state for r in rows(engine).values()} == {"queued"}
+
+
+def test_record_outcomes_and_backoff(engine: Engine) -> None:
+    _planned(engine, 4)
+    a, b, c, d = store.claim(engine, EDITION, "me", 4, 60)
+    counts = store.record(
+        engine,
+        [
+            (a, Outcome("sent", "250 ok")),
+            (b, Outcome("temporary", "451 4.3.0 later", 451)),
+            (c, Outcome("permanent", "550 5.1.1 unknown", 550)),
+            (d, Outcome("permanent", "554 5.7.1 no", 554)),
+        ],
+        max_attempts=3,
+        retry_base_seconds=60,
+    )
+    assert counts == {"sent": 1, "deferred": 1, "failed": 2}
+    by_id = {r.id: r for r in rows(engine).values()}
+    assert by_id[a.id].sent_at is not None and by_id[a.id].lease_owner is None
+    deferred = by_id[b.id]
+    assert deferred.next_attempt_at is not None
+    wait = deferred.next_attempt_at - utcnow()
+    assert timedelta(seconds=50) < wait <= timedelta(seconds=60)
+    assert by_id[c.id].permanent and by_id[c.id].last_code == 550
+    # Not due yet: nothing to claim.
+    assert store.claim(engine, EDITION, "me", 10, 60) == []
+    assert store.backoff(60, 1) == timedelta(seconds=60)
+    assert store.backoff(60, 3) == timedelta(seconds=240)
+    assert store.backoff(60, 40) == store.MAX_BACKOFF
+    errors = store.errors_by_reply(engine, EDITION)
+    assert ("failed", "550 5.1.1 unknown", 1) in errors
