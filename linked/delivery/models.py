@@ -9,16 +9,14 @@ subscribers tables. The migration ``0002_deliveries`` is hand-written to match.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """The current time, aware, in UTC (SQLModel stores it as UTC on both databases)."""
-    return datetime.now(UTC)
+# One clock for every table (aware UTC); re-exported for the delivery modules.
+from linked.subscribers.models import utcnow as utcnow
 
 
 class DeliveryState(StrEnum):

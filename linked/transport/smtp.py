@@ -58,6 +58,19 @@ class SMTPURL:
             password=unquote(parts.password) if parts.password else None,
         )
 
+    def client(self, *, timeout: float, tls_context: ssl.SSLContext | None) -> aiosmtplib.SMTP:
+        """An unconnected aiosmtplib client for this server (TLS and AUTH as the URL says)."""
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.use_tls,
+            start_tls=self.start_tls,
+            username=self.username,
+            password=self.password,
+            timeout=timeout,
+            tls_context=tls_context,
+        )
+
 
 def classify(exc: Exception) -> TransportError:
     """Map an aiosmtplib or socket error to a temporary or permanent failure."""
@@ -88,16 +101,7 @@ class SMTPTransport:
     async def connect(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
             return self._client
-        client = aiosmtplib.SMTP(
-            hostname=self.url.host,
-            port=self.url.port,
-            use_tls=self.url.use_tls,
-            start_tls=self.url.start_tls,
-            username=self.url.username,
-            password=self.url.password,
-            timeout=self.timeout,
-            tls_context=self.tls_context,
-        )
+        client = self.url.client(timeout=self.timeout, tls_context=self.tls_context)
         try:
             await client.connect()
         except (aiosmtplib.SMTPException, OSError) as exc:
