@@ -36,6 +36,9 @@ async def test_messages_arrive_intact_and_refusals_keep_the_connection(
             await pool.send(SENDER, ["busy@example.net"], body)
         assert busy.value.code == 451 and not isinstance(busy.value, ConnectionFailure)
         await pool.send(SENDER, ["b@example.net"], body)
+        client = pool.connections[0].client
+        assert client is not None  # the pipelined path is the one taken when advertised
+        assert client.supports_extension("pipelining") is faulty_smtp.handler.pipelining
     finally:
         await pool.close()
     received = faulty_smtp.handler.messages

@@ -4,7 +4,10 @@ Each connection is opened lazily, with STARTTLS, implicit TLS and AUTH as
 ``LINKED_SMTP_URL`` asks, carries up to ``max_per_connection`` messages and is
 then closed with QUIT and reopened (some relays answer 421 to long sessions).
 After a refused message the connection is reset with RSET so it can carry the
-next one. A refused connection or one that drops mid-message raises
+next one; an accepted message needs no RSET (RFC 5321: the end of DATA clears the
+transaction). When the server advertises PIPELINING (RFC 2920), MAIL, RCPT and
+DATA go out in one write and their replies are read together: two round trips per
+message instead of four. A refused connection or one that drops mid-message raises
 :class:`ConnectionFailure` and trips the shared :class:`CircuitBreaker`, so the
 engine can retry the row without charging it an attempt.
 """
@@ -16,7 +19,8 @@ import ssl
 from collections.abc import Sequence
 
 import aiosmtplib
-from aiosmtplib.protocol import normalize_message_line_endings
+from aiosmtplib.protocol import SMTPProtocol, normalize_message_line_endings
+from aiosmtplib.response import SMTPResponse
 
 from linked.delivery.breaker import CircuitBreaker
 from linked.transport import SMTPURL, TemporaryFailure, TransportError
@@ -50,6 +54,50 @@ def wire_form(message: bytes, *, crlf: bool = False) -> bytes:
     if not message.endswith(b"\r\n"):
         message += b"\r\n"
     return message + b".\r\n"
+
+
+async def read_replies(protocol: SMTPProtocol, commands: bytes, count: int) -> list[SMTPResponse]:
+    """Write pipelined ``commands`` and return their ``count`` replies, in order.
+
+    aiosmtplib's protocol parses one reply per awaited read and drops bytes that
+    arrive while no read is pending, so pipelined replies would be lost. For the
+    length of this call the protocol's ``data_received`` is replaced by one that
+    collects every reply and resolves the protocol's own waiter once all are in:
+    a dropped connection, EOF or malformed reply still raise as they would
+    for a single command. Relies on aiosmtplib internals (``_buffer``,
+    ``_response_waiter``, ``_read_response_from_buffer``; pinned 5.1.x, covered by
+    ``tests/test_delivery_pool.py``).
+    """
+    waiter = protocol._response_waiter
+    if waiter is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    replies: list[SMTPResponse] = []
+    buffer = protocol._buffer
+
+    def received(data: bytes) -> None:
+        if waiter.done():
+            return
+        buffer.extend(data)
+        try:
+            while len(replies) < count:
+                reply = protocol._read_response_from_buffer()
+                if reply is None:
+                    break
+                replies.append(reply)
+        except Exception as exc:  # a malformed or over-long reply
+            waiter.set_exception(exc)
+            waiter.exception()
+            return
+        if len(replies) == count:
+            waiter.set_result(replies[-1])
+
+    protocol.data_received = received  # type: ignore[method-assign]
+    try:
+        protocol.write(commands)
+        await protocol.read_response(timeout=None)
+    finally:
+        del protocol.data_received
+    return replies
 
 
 class ConnectionFailure(TemporaryFailure):
@@ -162,6 +210,10 @@ class PooledConnection:
             return reply
         # One deadline for the whole transaction: cheaper than a timer per command.
         async with asyncio.timeout(self.timeout * 2):
+            if client.supports_extension("pipelining"):
+                return await self._pipelined(
+                    client, sender, recipients, sender_bytes, recipient_bytes, message, crlf
+                )
             response = await client.execute_command(
                 b"MAIL", b"FROM:<" + sender_bytes + b">", timeout=None
             )
@@ -185,6 +237,51 @@ class PooledConnection:
             response = await protocol.read_response(timeout=None)
             if response.code != 250:
                 raise aiosmtplib.SMTPDataError(response.code, response.message)
+        return f"{response.code} {response.message}"
+
+    async def _pipelined(
+        self,
+        client: aiosmtplib.SMTP,
+        sender: str,
+        recipients: Sequence[str],
+        sender_bytes: bytes,
+        recipient_bytes: list[bytes],
+        message: bytes,
+        crlf: bool,
+    ) -> str:
+        """The transaction with MAIL, RCPT… and DATA in one write (RFC 2920)."""
+        if any(b"\r" in a or b"\n" in a for a in (sender_bytes, *recipient_bytes)):
+            raise ValueError("an address contains a line break")
+        protocol = client.protocol
+        if protocol is None:
+            raise aiosmtplib.SMTPServerDisconnected("connection lost before the message")
+        commands = b"MAIL FROM:<" + sender_bytes + b">\r\n"
+        for address in recipient_bytes:
+            commands += b"RCPT TO:<" + address + b">\r\n"
+        commands += b"DATA\r\n"
+        mail, *rcpts, data = await read_replies(protocol, commands, len(recipient_bytes) + 2)
+        error: aiosmtplib.SMTPException | None = None
+        if mail.code != 250:
+            error = aiosmtplib.SMTPSenderRefused(mail.code, mail.message, sender)
+        else:
+            for recipient, response in zip(recipients, rcpts, strict=True):
+                if response.code not in (250, 251):
+                    error = aiosmtplib.SMTPRecipientRefused(
+                        response.code, response.message, recipient
+                    )
+                    break
+        if error is None and data.code != 354:
+            error = aiosmtplib.SMTPDataError(data.code, data.message)
+        if error is not None:
+            if data.code == 354:
+                # The server opened DATA although something before it was refused: close
+                # the connection rather than send a message to only some recipients.
+                self._drop(client)
+            raise error
+        protocol.write(wire_form(message, crlf=crlf))
+        response = await protocol.read_response(timeout=None)
+        if response.code != 250:
+            raise aiosmtplib.SMTPDataError(response.code, response.message)
         return f"{response.code} {response.message}"
 
     def _drop(self, client: aiosmtplib.SMTP) -> None:

@@ -6,13 +6,17 @@ expire, because an old bulletin must still let its reader leave.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.serializer import Serializer
 
 from linked.errors import LinkedError
 from linked.settings import Settings
@@ -59,8 +63,27 @@ def _persisted_secret(path: Path) -> str:
     return key
 
 
+class _TokenSerializer(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe timed serializer without the attempt to zlib-compress.
+
+    The payload is a subscriber id, whose JSON is always shorter than its zlib form,
+    so itsdangerous never kept the compressed bytes: the tokens are byte for byte
+    the ones it makes, minus a ``zlib.compress`` per token. Reading still accepts
+    compressed payloads (the inherited ``load_payload``).
+    """
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
+@functools.lru_cache(maxsize=16)
+def _serializer_for(secret: str, purpose: Purpose) -> URLSafeTimedSerializer:
+    # One serializer per (secret, purpose): the salt stays per purpose.
+    return _TokenSerializer(secret, salt=f"linked-{purpose.value}")
+
+
 def _serializer(settings: Settings, purpose: Purpose) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(settings), salt=f"linked-{purpose.value}")
+    return _serializer_for(secret_key(settings), purpose)
 
 
 def make_token(settings: Settings, purpose: Purpose, subscriber_id: int) -> str:
