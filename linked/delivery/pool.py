@@ -138,16 +138,7 @@ class PooledConnection:
                 return self.client
             await self.close()
         await self.breaker.wait()
-        client = aiosmtplib.SMTP(
-            hostname=self.url.host,
-            port=self.url.port,
-            use_tls=self.url.use_tls,
-            start_tls=self.url.start_tls,
-            username=self.url.username,
-            password=self.url.password,
-            timeout=self.timeout,
-            tls_context=self.tls_context,
-        )
+        client = self.url.client(timeout=self.timeout, tls_context=self.tls_context)
         try:
             await client.connect()
             if client.is_ehlo_or_helo_needed:  # connect() only greets when TLS or AUTH asks
