@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
+from apscheduler.job import Job
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -48,6 +51,7 @@ def grace_seconds(settings: Settings) -> int:
 class _Runtime:
     settings: Settings
     deliver_in_job: bool
+    owner: int = 0
 
 
 # The settings of the scheduler running in this process, by resolved project root. A job
@@ -125,20 +129,30 @@ class Scheduler:
         self.deliver_in_job = deliver_in_job
         self._own_db = db is None
         self.db = db or open_database(settings)
+        self.jobstore = SQLAlchemyJobStore(engine=self.db, tablename=JOBS_TABLE)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.db, tablename=JOBS_TABLE)},
+            jobstores={"default": self.jobstore},
             executors={"default": {"type": "threadpool", "max_workers": 4}},
             job_defaults={"misfire_grace_time": grace_seconds(settings), "coalesce": True},
             timezone=settings.zone,
         )
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
 
-    def start(self, *, paused: bool = False) -> None:
-        """Start the scheduler thread; ``paused`` only opens the job store (for editing)."""
-        if not paused:
-            with _LOCK:
-                _RUNTIMES[_key(self.settings.root)] = _Runtime(self.settings, self.deliver_in_job)
-        self.scheduler.start(paused=paused)
+    def open_store(self) -> None:
+        """Open the job store (creating its table) without starting a scheduler thread.
+
+        ``linked schedule`` edits jobs this way: a started scheduler, even paused or
+        shutting down, may run a due job, and the CLI must never send.
+        """
+        self.jobstore.start(self.scheduler, "default")
+
+    def start(self) -> None:
+        """Start the scheduler thread: due jobs run in this process from now on."""
+        with _LOCK:
+            _RUNTIMES[_key(self.settings.root)] = _Runtime(
+                self.settings, self.deliver_in_job, id(self)
+            )
+        self.scheduler.start()
 
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop the scheduler (waiting for running jobs unless ``wait`` is False)."""
@@ -146,7 +160,7 @@ class Scheduler:
             self.scheduler.shutdown(wait=wait)
         with _LOCK:
             current = _RUNTIMES.get(_key(self.settings.root))
-            if current is not None and current.settings is self.settings:
+            if current is not None and current.owner == id(self):
                 del _RUNTIMES[_key(self.settings.root)]
         if self._own_db:
             self.db.dispose()
@@ -161,28 +175,40 @@ class Scheduler:
             self.scheduler.wakeup()
 
     def add(self, slug: str, at: datetime) -> None:
-        """Schedule (or reschedule) the send of ``slug`` at ``at``."""
-        self.scheduler.add_job(
-            fire,
-            "date",
-            run_date=at,
-            args=[str(Path(self.settings.root).resolve()), slug],
+        """Schedule (or reschedule) the send of ``slug`` at ``at`` (aware)."""
+        job = Job(
+            self.scheduler,
             id=job_id(slug),
+            func=fire,
+            trigger=DateTrigger(run_date=at, timezone=self.settings.zone),
+            executor="default",
+            args=(str(Path(self.settings.root).resolve()), slug),
+            kwargs={},
             name=f"send {slug}",
-            replace_existing=True,
+            misfire_grace_time=grace_seconds(self.settings),
+            coalesce=True,
+            max_instances=1,
+            next_run_time=at,
         )
+        try:
+            self.jobstore.add_job(job)
+        except ConflictingIdError:
+            self.jobstore.update_job(job)
+        self.wakeup()
 
     def remove(self, slug: str) -> bool:
         """Remove the job of ``slug``; False when there was none."""
-        if self.scheduler.get_job(job_id(slug)) is None:
+        try:
+            self.jobstore.remove_job(job_id(slug))
+        except JobLookupError:
             return False
-        self.scheduler.remove_job(job_id(slug))
+        self.wakeup()
         return True
 
     def pending(self) -> dict[str, datetime]:
         """Jobs still to run: slug → when (aware)."""
         found: dict[str, datetime] = {}
-        for job in self.scheduler.get_jobs():
+        for job in self.jobstore.get_all_jobs():
             if str(job.id).startswith(JOB_PREFIX) and job.next_run_time is not None:
                 found[str(job.id)[len(JOB_PREFIX) :]] = job.next_run_time
         return found

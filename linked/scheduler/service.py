@@ -1,6 +1,6 @@
 """What ``linked schedule`` calls: add, list and cancel scheduled sends.
 
-Each function opens the job store with a *paused* scheduler (so nothing runs in
+Each function opens the job store without starting a scheduler (so nothing runs in
 the CLI process), changes or reads it and closes it again. A running
 ``linked serve`` picks the change up on its next poll.
 
@@ -50,7 +50,7 @@ def resolve_time(settings: Settings, at: datetime) -> datetime:
 @contextmanager
 def _job_store(settings: Settings) -> Iterator[Scheduler]:
     scheduler = Scheduler(settings)
-    scheduler.start(paused=True)
+    scheduler.open_store()
     try:
         yield scheduler
     finally:
