@@ -96,9 +96,14 @@ async def _worker_loop(worker: DeliveryWorker, scheduler: Scheduler) -> None:
 
 
 def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve until SIGTERM/SIGINT, then shut down gracefully."""
+    """Serve until SIGTERM/SIGINT, then shut down gracefully.
+
+    uvicorn re-raises the signal after the shutdown, so the process ends "terminated
+    by SIGTERM" as a service manager expects.
+    """
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     uvicorn.run(
         build_app(settings),
         host=host,
