@@ -84,7 +84,8 @@ def test_a_job_fires_at_its_time(
     _wait_for_kind(engine, "sent")
     assert _kinds(engine) == ["scheduled", "started", "sent"]
     assert all(r.state == "sent" for r in rows(engine).values())
-    assert [e.state for e in list_schedules(settings)] == ["sent"]
+    [entry] = list_schedules(settings)
+    assert (entry.state, entry.when) == ("sent", at)
 
 
 def test_a_persisted_job_fires_after_a_restart(

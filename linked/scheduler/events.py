@@ -57,3 +57,17 @@ def history(db: Engine, edition: str) -> list[ScheduleEvent]:
     with db.connect() as conn:
         rows = conn.execute(sa.select(E).where(E.c.edition == edition).order_by(E.c.id)).mappings()
         return [ScheduleEvent(**row) for row in rows]
+
+
+def scheduled_for(db: Engine, edition: str) -> datetime | None:
+    """The time of the edition's newest ``scheduled`` event (aware, UTC), if any."""
+    with db.connect() as conn:
+        value = conn.execute(
+            sa.select(E.c.run_at)
+            .where(E.c.edition == edition, E.c.kind == "scheduled")
+            .order_by(E.c.id.desc())
+            .limit(1)
+        ).scalar()
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None

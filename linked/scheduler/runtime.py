@@ -88,10 +88,11 @@ def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = Tru
     db = open_database(settings)
     try:
         folder = settings.editions_dir / slug
+        run_at = events.scheduled_for(db, slug)
         try:
             subject, prepared = prepare_edition(settings, folder)
         except LinkedError as exc:
-            events.record(db, slug, "blocked", str(exc))
+            events.record(db, slug, "blocked", str(exc), run_at)
             return "blocked"
         with Session(db) as session:
             existing = get_send(session, slug)
@@ -101,15 +102,15 @@ def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = Tru
             else:
                 detail = f"already sent or sending ({existing.status}); not planned again"
         if existing is not None and existing.status == "done":
-            events.record(db, slug, "sent", detail)
+            events.record(db, slug, "sent", detail, run_at)
             return "sent"
         store.set_send_status(db, slug, "running")
-        events.record(db, slug, "started", detail)
+        events.record(db, slug, "started", detail, run_at)
         if not deliver_now:
             return "started"
         status = asyncio.run(deliver(settings, db, slug, prepared))
         kind = "sent" if status == "done" else "started"
-        events.record(db, slug, kind, f"delivery {status}")
+        events.record(db, slug, kind, f"delivery {status}", run_at)
         return kind
     finally:
         db.dispose()
