@@ -21,6 +21,7 @@ from linked.delivery.models import Delivery, Send
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.service import engine_options, make_transport, prepare_edition
 from linked.errors import LinkedError
+from linked.scheduler import events
 from linked.settings import Settings
 from linked.subscribers.tokens import unsubscribe_url
 
@@ -107,3 +108,12 @@ class DeliveryWorker:
             self._current = None
             await transport.close()
         log.info("event=worker.finished edition=%s status=%s", edition, status)
+        if status == "done":
+            await asyncio.to_thread(_record_scheduled_done, self.db, edition)
+
+
+def _record_scheduled_done(db: Engine, edition: str) -> None:
+    """A scheduled send this worker finished shows as ``sent`` in ``linked schedule list``."""
+    latest = events.latest(db).get(edition)
+    if latest is not None and latest.kind == "started":
+        events.record(db, edition, "sent", "delivery done", latest.run_at)
