@@ -165,6 +165,16 @@ class Settings(BaseSettings):
         default=None, description="DKIM d= domain; default the From address's domain"
     )
 
+    # Scheduling and `linked serve` (see linked.scheduler and linked.server).
+    schedule_grace_hours: float = Field(
+        default=6,
+        gt=0,
+        description="A scheduled send missed by at most this long still starts; later = reported",
+    )
+    worker_poll_seconds: float = Field(
+        default=2, gt=0, description="How often `linked serve` looks for sends to deliver"
+    )
+
 
 def load_settings(root: Path | str = ".", **overrides: Any) -> Settings:
     """Build settings for a project root, turning validation errors into one clear message."""

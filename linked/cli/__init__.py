@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from linked.cli import archive, db, editions, preview, subscribers
+from linked.cli import archive, db, editions, preview, schedule, serve, subscribers
 from linked.cli import send as sending
 from linked.cli.common import err_console
 from linked.errors import LinkedError
@@ -50,6 +50,8 @@ db.register(app)
 archive.register(app)
 preview.register(app)
 sending.register(app)
+schedule.register(app)
+serve.register(app)
 
 
 def main() -> None:

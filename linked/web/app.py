@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -55,7 +55,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
 
 async def healthz(request: Request) -> Response:
-    """200 when the database answers, 503 when it does not."""
+    """200 when the database (and any checks in ``app.state.health_checks``) answer, else 503."""
     engine = engine_of(request)
 
     def ping() -> None:
@@ -66,7 +66,20 @@ async def healthz(request: Request) -> Response:
         await run_in_threadpool(ping)
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    # ``linked serve`` adds its scheduler and SMTP checks here (name -> callable).
+    extra: dict[str, Callable[[], str]] = getattr(request.app.state, "health_checks", {})
+    if not extra:
+        return JSONResponse({"status": "ok"})
+    checks = {"database": "ok"}
+    healthy = True
+    for name, check in extra.items():
+        try:
+            checks[name] = await run_in_threadpool(check)
+        except Exception as exc:  # any failure of a check means "unavailable"
+            checks[name] = f"unavailable: {exc}"
+            healthy = False
+    status = "ok" if healthy else "unavailable"
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if healthy else 503)
 
 
 _TITLES = {404: "Page not found", 405: "Not allowed here"}

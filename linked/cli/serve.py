@@ -1,0 +1,21 @@
+"""``linked serve``: the web app, the scheduler and a delivery worker in one process."""
+
+from __future__ import annotations
+
+import typer
+
+from linked.cli.common import settings_from
+from linked.server import run_server
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``linked serve`` to the top-level app."""
+
+    @app.command()
+    def serve(
+        ctx: typer.Context,
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
+        port: int = typer.Option(8000, "--port", help="Port to listen on"),
+    ) -> None:
+        """Serve the web app, run scheduled sends and deliver; SIGTERM stops gracefully."""
+        run_server(settings_from(ctx), host, port)

@@ -1,0 +1,73 @@
+"""Write and read ``schedule_event`` rows, and log each event as one structured line."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from linked.scheduler.models import ScheduleEvent, utcnow
+
+log = logging.getLogger("linked.scheduler")
+E = ScheduleEvent.__table__  # type: ignore[attr-defined]
+
+
+def record(
+    db: Engine, edition: str, kind: str, detail: str = "", run_at: datetime | None = None
+) -> None:
+    """Store one event and log it as ``event=schedule.<kind> edition=… run_at=… detail=…``."""
+    level = logging.WARNING if kind in ("blocked", "missed", "failed") else logging.INFO
+    log.log(
+        level,
+        "event=schedule.%s edition=%s run_at=%s detail=%r",
+        kind,
+        edition,
+        run_at.isoformat() if run_at else "-",
+        detail,
+    )
+    with db.begin() as conn:
+        conn.execute(
+            E.insert().values(
+                edition=edition, kind=kind, run_at=run_at, detail=detail, created_at=utcnow()
+            )
+        )
+
+
+def latest(db: Engine) -> dict[str, ScheduleEvent]:
+    """The newest event of every edition that has one."""
+    newest = (
+        sa.select(E.c.edition, sa.func.max(E.c.id).label("id")).group_by(E.c.edition).subquery()
+    )
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(E).join(newest, E.c.id == newest.c.id)).mappings().all()
+    events = {}
+    for row in rows:
+        event = ScheduleEvent(**row)
+        # SQLite hands back naive datetimes; they were written in UTC.
+        if event.run_at is not None and event.run_at.tzinfo is None:
+            event.run_at = event.run_at.replace(tzinfo=UTC)
+        events[event.edition] = event
+    return events
+
+
+def history(db: Engine, edition: str) -> list[ScheduleEvent]:
+    """Every event of one edition, oldest first."""
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(E).where(E.c.edition == edition).order_by(E.c.id)).mappings()
+        return [ScheduleEvent(**row) for row in rows]
+
+
+def scheduled_for(db: Engine, edition: str) -> datetime | None:
+    """The time of the edition's newest ``scheduled`` event (aware, UTC), if any."""
+    with db.connect() as conn:
+        value = conn.execute(
+            sa.select(E.c.run_at)
+            .where(E.c.edition == edition, E.c.kind == "scheduled")
+            .order_by(E.c.id.desc())
+            .limit(1)
+        ).scalar()
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None

@@ -1,0 +1,234 @@
+"""The APScheduler 3 scheduler on the project's database, and the job it runs.
+
+Jobs live in APScheduler's SQLAlchemy job store in ``settings.database``, so a
+schedule survives restarts. A job is ``send:<slug>`` calling :func:`fire` with only
+``(root, slug)`` strings, so it pickles and never carries stale settings or an
+edition snapshot: at fire time the edition is loaded from its files as they are then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
+from apscheduler.job import Job
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from linked.delivery import store
+from linked.delivery.plan import get_send, plan_send
+from linked.delivery.service import deliver, open_database, prepare_edition
+from linked.errors import LinkedError
+from linked.scheduler import events
+from linked.settings import Settings, load_settings
+
+log = logging.getLogger("linked.scheduler")
+JOB_PREFIX = "send:"
+JOBS_TABLE = "apscheduler_jobs"
+
+
+def job_id(slug: str) -> str:
+    """The scheduler's id for an edition's send."""
+    return f"{JOB_PREFIX}{slug}"
+
+
+def grace_seconds(settings: Settings) -> int:
+    """``schedule_grace_hours`` as APScheduler's ``misfire_grace_time`` (a positive int)."""
+    return max(1, round(settings.schedule_grace_hours * 3600))
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    settings: Settings
+    deliver_in_job: bool
+    owner: int = 0
+
+
+# The settings of the scheduler running in this process, by resolved project root. A job
+# carries only the root; the process that runs it knows the settings it was started with
+# (the CLI's overrides, a test's database), falling back to linked.toml and LINKED_*.
+_RUNTIMES: dict[str, _Runtime] = {}
+_LOCK = threading.Lock()
+
+
+def _key(root: Path | str) -> str:
+    return str(Path(root).resolve())
+
+
+def fire(root: str, slug: str) -> None:
+    """The scheduled job: check the edition as it is now, then plan and (maybe) deliver it.
+
+    A failing check records a ``blocked`` event and sends nothing. Planning is
+    idempotent; an edition whose send already exists is not planned again, so a
+    schedule never causes a second send.
+    """
+    with _LOCK:
+        runtime = _RUNTIMES.get(_key(root))
+    if runtime is None:
+        runtime = _Runtime(load_settings(root), deliver_in_job=True)
+    run_scheduled_send(runtime.settings, slug, deliver_now=runtime.deliver_in_job)
+
+
+def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = True) -> str:
+    """Check, plan and (when ``deliver_now``) deliver ``slug``; return the event kind recorded.
+
+    With ``deliver_now=False`` the send is left ``running`` for a delivery worker
+    (``linked serve``'s) to carry out.
+    """
+    db = open_database(settings)
+    try:
+        folder = settings.editions_dir / slug
+        run_at = events.scheduled_for(db, slug)
+        try:
+            subject, prepared = prepare_edition(settings, folder)
+        except LinkedError as exc:
+            events.record(db, slug, "blocked", str(exc), run_at)
+            return "blocked"
+        with Session(db) as session:
+            existing = get_send(session, slug)
+            if existing is None:
+                _send, added = plan_send(session, slug, subject=subject)
+                detail = f"planned {added} recipient(s)"
+            else:
+                detail = f"already sent or sending ({existing.status}); not planned again"
+        if existing is not None and existing.status == "done":
+            events.record(db, slug, "sent", detail, run_at)
+            return "sent"
+        store.set_send_status(db, slug, "running")
+        events.record(db, slug, "started", detail, run_at)
+        if not deliver_now:
+            return "started"
+        status = asyncio.run(deliver(settings, db, slug, prepared))
+        kind = "sent" if status == "done" else "started"
+        events.record(db, slug, kind, f"delivery {status}", run_at)
+        return kind
+    finally:
+        db.dispose()
+
+
+class Scheduler:
+    """A :class:`BackgroundScheduler` on the project's database, recording missed and failed jobs.
+
+    ``deliver_in_job`` False (``linked serve``) leaves delivery to the process's worker,
+    so shutting down has one place that lets messages in flight finish.
+    """
+
+    def __init__(
+        self, settings: Settings, *, db: Engine | None = None, deliver_in_job: bool = True
+    ) -> None:
+        self.settings = settings
+        self.deliver_in_job = deliver_in_job
+        self._own_db = db is None
+        self.db = db or open_database(settings)
+        self.jobstore = SQLAlchemyJobStore(engine=self.db, tablename=JOBS_TABLE)
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": self.jobstore},
+            executors={"default": {"type": "threadpool", "max_workers": 4}},
+            job_defaults={"misfire_grace_time": grace_seconds(settings), "coalesce": True},
+            timezone=settings.zone,
+        )
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+
+    def open_store(self) -> None:
+        """Open the job store (creating its table) without starting a scheduler thread.
+
+        ``linked schedule`` edits jobs this way: a started scheduler, even paused or
+        shutting down, may run a due job, and the CLI must never send.
+        """
+        self.jobstore.start(self.scheduler, "default")
+
+    def start(self) -> None:
+        """Start the scheduler thread: due jobs run in this process from now on."""
+        with _LOCK:
+            _RUNTIMES[_key(self.settings.root)] = _Runtime(
+                self.settings, self.deliver_in_job, id(self)
+            )
+        self.scheduler.start()
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the scheduler (waiting for running jobs unless ``wait`` is False)."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        with _LOCK:
+            current = _RUNTIMES.get(_key(self.settings.root))
+            if current is not None and current.owner == id(self):
+                del _RUNTIMES[_key(self.settings.root)]
+        if self._own_db:
+            self.db.dispose()
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def wakeup(self) -> None:
+        """Look at the job store again now: jobs added by another process (the CLI) are seen."""
+        if self.scheduler.running:
+            self.scheduler.wakeup()
+
+    def add(self, slug: str, at: datetime) -> None:
+        """Schedule (or reschedule) the send of ``slug`` at ``at`` (aware)."""
+        job = Job(
+            self.scheduler,
+            id=job_id(slug),
+            func=fire,
+            trigger=DateTrigger(run_date=at, timezone=self.settings.zone),
+            executor="default",
+            args=(str(Path(self.settings.root).resolve()), slug),
+            kwargs={},
+            name=f"send {slug}",
+            misfire_grace_time=grace_seconds(self.settings),
+            coalesce=True,
+            max_instances=1,
+            next_run_time=at,
+        )
+        try:
+            self.jobstore.add_job(job)
+        except ConflictingIdError:
+            self.jobstore.update_job(job)
+        self.wakeup()
+
+    def remove(self, slug: str) -> bool:
+        """Remove the job of ``slug``; False when there was none."""
+        try:
+            self.jobstore.remove_job(job_id(slug))
+        except JobLookupError:
+            return False
+        self.wakeup()
+        return True
+
+    def pending(self) -> dict[str, datetime]:
+        """Jobs still to run: slug → when (aware)."""
+        found: dict[str, datetime] = {}
+        for job in self.jobstore.get_all_jobs():
+            if str(job.id).startswith(JOB_PREFIX) and job.next_run_time is not None:
+                found[str(job.id)[len(JOB_PREFIX) :]] = job.next_run_time
+        return found
+
+    def _on_event(self, event: Any) -> None:
+        slug = str(event.job_id).removeprefix(JOB_PREFIX)
+        run_at = event.scheduled_run_time
+        try:
+            if event.code == EVENT_JOB_MISSED:
+                hours = self.settings.schedule_grace_hours
+                events.record(
+                    self.db,
+                    slug,
+                    "missed",
+                    f"missed: the service was not running within {hours:g} hour(s) of the "
+                    f"time; not sent. Send it with linked send {slug}, or schedule it again",
+                    run_at,
+                )
+            else:
+                events.record(self.db, slug, "failed", f"job failed: {event.exception!r}", run_at)
+        except Exception:  # a listener must never kill the scheduler thread
+            log.exception("event=schedule.record_failed edition=%s", slug)

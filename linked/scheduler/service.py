@@ -1,0 +1,129 @@
+"""What ``linked schedule`` calls: add, list and cancel scheduled sends.
+
+Each function opens the job store without starting a scheduler (so nothing runs in
+the CLI process), changes or reads it and closes it again. A running
+``linked serve`` picks the change up on its next poll.
+
+Times without a zone are read in ``settings.zone`` (``LINKED_TIMEZONE``) with
+:mod:`zoneinfo`. At the clock changes that is deterministic, as follows:
+
+* an *ambiguous* wall time (Europe/London, last Sunday of October, 01:00–01:59
+  happens twice) means the **first** occurrence, still in summer time (fold=0);
+* a *non-existent* wall time (last Sunday of March, 01:00–01:59 is skipped) is read
+  with the offset in force before the change, so it lands the length of the gap
+  later: 01:30 becomes 02:30 BST.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from linked.edition import load_edition
+from linked.errors import LinkedError
+from linked.scheduler import events
+from linked.scheduler.runtime import Scheduler
+from linked.settings import Settings
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One line of ``linked schedule list``: ``when`` is local time; ``detail`` says why."""
+
+    edition: str
+    when: datetime | None
+    state: str
+    detail: str = ""
+
+
+def resolve_time(settings: Settings, at: datetime) -> datetime:
+    """``at`` as an aware time in ``settings.zone`` (naive = local; see the module notes)."""
+    zone = settings.zone
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=zone, fold=0)
+    # The round trip through UTC normalises a non-existent wall time to a real one.
+    return at.astimezone(UTC).astimezone(zone)
+
+
+@contextmanager
+def _job_store(settings: Settings) -> Iterator[Scheduler]:
+    scheduler = Scheduler(settings)
+    scheduler.open_store()
+    try:
+        yield scheduler
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def schedule_edition(
+    settings: Settings, slug: str, at: datetime | None = None, *, now: datetime | None = None
+) -> datetime:
+    """Schedule the send of ``slug`` at ``at`` (default: the edition's ``send_at``).
+
+    Returns the local time it was scheduled for. Refuses a time that is not in the
+    future, a missing edition and an edition without ``send_at`` when ``at`` is None.
+    Scheduling again replaces the earlier time.
+    """
+    folder = settings.editions_dir / slug
+    if not folder.is_dir():
+        raise LinkedError(f"no edition folder {folder}")
+    if at is None:
+        edition = load_edition(folder, settings.zone)
+        if edition.send_at is None:
+            raise LinkedError(
+                f"edition {slug!r} has no send_at in edition.md: give a time with --at"
+            )
+        at = edition.send_at
+    when = resolve_time(settings, at)
+    now = now or datetime.now(UTC)
+    if when <= now:
+        raise LinkedError(
+            f"{when:%Y-%m-%d %H:%M %Z} is in the past (it is now "
+            f"{now.astimezone(settings.zone):%Y-%m-%d %H:%M %Z}); choose a later time"
+        )
+    with _job_store(settings) as scheduler:
+        scheduler.add(slug, when)
+        events.record(scheduler.db, slug, "scheduled", f"send at {when.isoformat()}", when)
+    return when
+
+
+def cancel_schedule(settings: Settings, slug: str) -> None:
+    """Remove the scheduled send of ``slug``; a LinkedError when none is scheduled."""
+    with _job_store(settings) as scheduler:
+        if not scheduler.remove(slug):
+            raise LinkedError(f"edition {slug!r} is not scheduled")
+        events.record(scheduler.db, slug, "cancelled", "cancelled")
+
+
+def list_schedules(settings: Settings, *, now: datetime | None = None) -> list[ScheduleEntry]:
+    """Pending schedules, and editions whose last scheduled send was missed, blocked or done.
+
+    States: ``scheduled`` (in the future), ``due`` (past, within grace: starts when
+    ``linked serve`` runs), ``missed-outside-grace`` (past grace: will not be sent),
+    and for fired jobs the last event (``started``, ``sent``, ``blocked``, ``missed``,
+    ``failed``). Cancelled schedules are not listed.
+    """
+    now = now or datetime.now(UTC)
+    grace = timedelta(hours=settings.schedule_grace_hours)
+    zone = settings.zone
+    with _job_store(settings) as scheduler:
+        pending = scheduler.pending()
+        latest = events.latest(scheduler.db)
+    entries: list[ScheduleEntry] = []
+    for slug, when in pending.items():
+        if when > now:
+            state, detail = "scheduled", ""
+        elif now - when <= grace:
+            state, detail = "due", "starts as soon as linked serve runs"
+        else:
+            state, detail = "missed-outside-grace", "will not be sent; schedule it again"
+        entries.append(ScheduleEntry(slug, when.astimezone(zone), state, detail))
+    for slug, event in latest.items():
+        if slug in pending or event.kind in ("scheduled", "cancelled"):
+            continue
+        fired = event.run_at.astimezone(zone) if event.run_at else None
+        entries.append(ScheduleEntry(slug, fired, event.kind, event.detail))
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(entries, key=lambda e: (e.when or far, e.edition))

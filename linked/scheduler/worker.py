@@ -1,0 +1,119 @@
+"""The delivery loop of ``linked serve``: carry every running send to the end.
+
+Every ``worker_poll_seconds`` it looks for sends with status ``running`` and rows
+left to send (a scheduled job just planned one, or a previous process stopped in
+the middle) and delivers them. :meth:`DeliveryWorker.stop` stops claiming rows and
+lets the messages already on the wire finish; their rows are committed, and rows
+not yet sent stay queued for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from linked.delivery.engine import DeliveryRun
+from linked.delivery.models import Delivery, Send
+from linked.delivery.ratelimit import RateLimiter
+from linked.delivery.service import engine_options, make_transport, prepare_edition
+from linked.errors import LinkedError
+from linked.scheduler import events
+from linked.settings import Settings
+from linked.subscribers.tokens import unsubscribe_url
+
+log = logging.getLogger("linked.worker")
+S = Send.__table__  # type: ignore[attr-defined]
+T = Delivery.__table__  # type: ignore[attr-defined]
+
+
+def sends_to_resume(db: Engine) -> list[str]:
+    """Editions whose send is ``running`` with rows queued, sending or deferred."""
+    left = sa.select(T.c.id).where(
+        T.c.edition == S.c.edition, T.c.state.in_(("queued", "sending", "deferred"))
+    )
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(S.c.edition).where(S.c.status == "running", left.exists()).order_by(S.c.id)
+        )
+        return [str(r[0]) for r in rows]
+
+
+class DeliveryWorker:
+    """Deliver running sends one after another until :meth:`stop`."""
+
+    def __init__(self, settings: Settings, db: Engine) -> None:
+        self.settings = settings
+        self.db = db
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._current: DeliveryRun | None = None
+        self._blocked: set[str] = set()
+
+    def stop(self) -> None:
+        """Stop claiming; the current run ends after its in-flight messages."""
+        self._stopping = True
+        if self._current is not None:
+            self._current.paused = True
+        self._wake.set()
+
+    def poke(self) -> None:
+        """Look for work now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """The loop: poll, deliver, sleep; returns after :meth:`stop`."""
+        while not self._stopping:
+            try:
+                for edition in await asyncio.to_thread(sends_to_resume, self.db):
+                    if self._stopping:
+                        break
+                    await self._deliver(edition)
+            except Exception:  # keep serving; the next poll tries again
+                log.exception("event=worker.error")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.worker_poll_seconds)
+            self._wake.clear()
+
+    async def _deliver(self, edition: str) -> None:
+        folder = self.settings.editions_dir / edition
+        try:
+            _subject, prepared = await asyncio.to_thread(prepare_edition, self.settings, folder)
+        except LinkedError as exc:
+            if edition not in self._blocked:
+                log.warning("event=worker.blocked edition=%s detail=%r", edition, str(exc))
+                self._blocked.add(edition)
+            return
+        self._blocked.discard(edition)
+        transport = make_transport(self.settings)
+        run = DeliveryRun(
+            self.db,
+            edition,
+            prepared,
+            transport,
+            lambda subscriber_id: unsubscribe_url(self.settings, subscriber_id),
+            options=engine_options(self.settings),
+            limiter=RateLimiter(self.settings.rate_per_second, self.settings.rate_per_hour),
+        )
+        self._current = run
+        if self._stopping:
+            run.paused = True
+        log.info("event=worker.deliver edition=%s", edition)
+        try:
+            status = await run.run()
+        finally:
+            self._current = None
+            await transport.close()
+        log.info("event=worker.finished edition=%s status=%s", edition, status)
+        if status == "done":
+            await asyncio.to_thread(_record_scheduled_done, self.db, edition)
+
+
+def _record_scheduled_done(db: Engine, edition: str) -> None:
+    """A scheduled send this worker finished shows as ``sent`` in ``linked schedule list``."""
+    latest = events.latest(db).get(edition)
+    if latest is not None and latest.kind == "started":
+        events.record(db, edition, "sent", "delivery done", latest.run_at)

@@ -1,0 +1,113 @@
+"""``linked serve``: the web app, the scheduler and a delivery worker in one process.
+
+uvicorn runs the app and turns SIGTERM/SIGINT into a graceful shutdown of the
+app's lifespan, in which the worker stops claiming rows, lets messages in flight
+finish and the scheduler stops; the next start resumes from the rows' states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from linked.delivery.service import open_database
+from linked.scheduler.runtime import Scheduler
+from linked.scheduler.worker import DeliveryWorker
+from linked.settings import Settings
+from linked.transport import SMTPURL
+from linked.web.app import create_app
+
+log = logging.getLogger("linked.server")
+LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+
+
+def smtp_check(settings: Settings) -> Callable[[], str]:
+    """A health check: can a TCP connection reach the SMTP server? (``outbox`` when unset)."""
+
+    def check() -> str:
+        if not settings.smtp_url:
+            return "ok (outbox)"
+        url = SMTPURL.parse(settings.smtp_url)
+        with socket.create_connection((url.host, url.port), timeout=2):
+            return "ok"
+
+    return check
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The web app with the scheduler and the delivery worker started in its lifespan."""
+    app = create_app(settings)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        async with inner(application):
+            db = await asyncio.to_thread(open_database, settings)
+            scheduler = Scheduler(settings, db=db, deliver_in_job=False)
+            worker = DeliveryWorker(settings, db)
+
+            def scheduler_check() -> str:
+                if not scheduler.running:
+                    raise RuntimeError("scheduler not running")
+                return "ok"
+
+            application.state.health_checks = {
+                "scheduler": scheduler_check,
+                "smtp": smtp_check(settings),
+            }
+            await asyncio.to_thread(scheduler.start)
+            worker_task = asyncio.create_task(_worker_loop(worker, scheduler))
+            log.info("event=server.started")
+            try:
+                yield
+            finally:
+                log.info("event=server.stopping")
+                worker.stop()
+                await worker_task
+                await asyncio.to_thread(scheduler.shutdown)
+                db.dispose()
+                log.info("event=server.stopped")
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+async def _worker_loop(worker: DeliveryWorker, scheduler: Scheduler) -> None:
+    """Run the worker, and make the scheduler re-read its job store on every poll."""
+
+    async def wake_scheduler() -> None:
+        while True:
+            await asyncio.to_thread(scheduler.wakeup)
+            worker.poke()
+            await asyncio.sleep(worker.settings.worker_poll_seconds)
+
+    waker = asyncio.create_task(wake_scheduler())
+    try:
+        await worker.run()
+    finally:
+        waker.cancel()
+        await asyncio.gather(waker, return_exceptions=True)
+
+
+def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down gracefully.
+
+    uvicorn re-raises the signal after the shutdown, so the process ends "terminated
+    by SIGTERM" as a service manager expects.
+    """
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    uvicorn.run(
+        build_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=30,
+    )

@@ -1,0 +1,256 @@
+"""The scheduler against the test database and a real SMTP server (aiosmtpd), in real time.
+
+Times are a second or two ahead and grace periods a few seconds, so each test
+waits only briefly; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from linked.errors import LinkedError
+from linked.scheduler import events
+from linked.scheduler.runtime import Scheduler, run_scheduled_send
+from linked.scheduler.service import (
+    cancel_schedule,
+    list_schedules,
+    resolve_time,
+    schedule_edition,
+)
+from linked.settings import Settings
+from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, rows
+from tests.fixtures.smtp import SMTPServer
+
+SettingsFactory = Callable[..., Settings]
+
+
+def _settings(make_settings: SettingsFactory, smtp: SMTPServer, **overrides: object) -> Settings:
+    return make_settings(smtp_url=smtp.url, smtp_pool_size=2, **overrides)
+
+
+@pytest.fixture
+def running() -> Iterator[Callable[[Settings], Scheduler]]:
+    """Start schedulers for the test; all are shut down at the end."""
+    started: list[Scheduler] = []
+
+    def start(settings: Settings) -> Scheduler:
+        scheduler = Scheduler(settings)
+        scheduler.start()
+        started.append(scheduler)
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        scheduler.shutdown()
+
+
+def _soon(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def _kinds(engine: Engine) -> list[str]:
+    return [e.kind for e in events.history(engine, EDITION)]
+
+
+def _wait_for_kind(engine: Engine, kind: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while kind not in _kinds(engine):
+        assert time.monotonic() < deadline, f"no {kind!r} event: {_kinds(engine)}"
+        time.sleep(0.1)
+
+
+def test_a_job_fires_at_its_time(
+    make_settings: SettingsFactory,
+    engine: Engine,
+    smtp_server: SMTPServer,
+    running: Callable[[Settings], Scheduler],
+) -> None:
+    settings = _settings(make_settings, smtp_server)
+    add_subscribers(engine, 3)
+    copy_edition(settings)
+    scheduler = running(settings)
+    at = schedule_edition(settings, EDITION, _soon(2))
+    scheduler.wakeup()  # a running scheduler sees jobs added by another scheduler object
+    time.sleep(1)
+    assert smtp_server.messages == []
+    received = smtp_server.wait_for(3, timeout=15)
+    assert datetime.now(UTC) >= at
+    assert sorted(m.recipients[0] for m in received) == [f"reader{i}@example.net" for i in range(3)]
+    _wait_for_kind(engine, "sent")
+    assert _kinds(engine) == ["scheduled", "started", "sent"]
+    assert all(r.state == "sent" for r in rows(engine).values())
+    [entry] = list_schedules(settings)
+    assert (entry.state, entry.when) == ("sent", at)
+
+
+def test_a_persisted_job_fires_after_a_restart(
+    make_settings: SettingsFactory,
+    engine: Engine,
+    smtp_server: SMTPServer,
+    running: Callable[[Settings], Scheduler],
+) -> None:
+    settings = _settings(make_settings, smtp_server)
+    add_subscribers(engine, 2)
+    copy_edition(settings)
+    first = Scheduler(settings)
+    first.start()
+    schedule_edition(settings, EDITION, _soon(3))
+    first.shutdown()  # the process stops before the time
+    assert [e.state for e in list_schedules(settings)] == ["scheduled"]
+    running(settings)  # ...and a new one starts: the job comes from the database
+    assert len(smtp_server.wait_for(2, timeout=15)) == 2
+
+
+def test_a_missed_send_inside_grace_starts_on_start(
+    make_settings: SettingsFactory,
+    engine: Engine,
+    smtp_server: SMTPServer,
+    running: Callable[[Settings], Scheduler],
+) -> None:
+    settings = _settings(make_settings, smtp_server, schedule_grace_hours=60 / 3600)
+    add_subscribers(engine, 2)
+    copy_edition(settings)
+    schedule_edition(settings, EDITION, _soon(1))
+    time.sleep(2.5)  # "the service was down" past the time, within the 60 s grace
+    assert [e.state for e in list_schedules(settings)] == ["due"]
+    running(settings)
+    assert len(smtp_server.wait_for(2, timeout=15)) == 2
+
+
+def test_a_send_missed_beyond_grace_is_reported_not_sent(
+    make_settings: SettingsFactory,
+    engine: Engine,
+    smtp_server: SMTPServer,
+    running: Callable[[Settings], Scheduler],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = _settings(make_settings, smtp_server, schedule_grace_hours=1 / 3600)
+    add_subscribers(engine, 2)
+    copy_edition(settings)
+    schedule_edition(settings, EDITION, _soon(1))
+    time.sleep(3.5)  # down for longer than the 1 s grace
+    assert [e.state for e in list_schedules(settings)] == ["missed-outside-grace"]
+    with caplog.at_level("WARNING", logger="linked.scheduler"):
+        running(settings)
+        _wait_for_kind(engine, "missed")
+        time.sleep(1)
+    assert smtp_server.messages == []
+    assert rows(engine) == {}
+    assert _kinds(engine) == ["scheduled", "missed"]
+    [entry] = list_schedules(settings)
+    assert entry.state == "missed" and "not sent" in entry.detail
+    assert any("event=schedule.missed" in r.getMessage() for r in caplog.records)
+
+
+def test_cancel(
+    make_settings: SettingsFactory,
+    engine: Engine,
+    smtp_server: SMTPServer,
+    running: Callable[[Settings], Scheduler],
+) -> None:
+    settings = _settings(make_settings, smtp_server)
+    add_subscribers(engine, 1)
+    copy_edition(settings)
+    schedule_edition(settings, EDITION, _soon(2))
+    cancel_schedule(settings, EDITION)
+    with pytest.raises(LinkedError, match="not scheduled"):
+        cancel_schedule(settings, EDITION)
+    running(settings)
+    time.sleep(3)
+    assert smtp_server.messages == []
+    assert list_schedules(settings) == []
+
+
+def test_a_failing_check_at_send_time_blocks_and_is_reported(
+    make_settings: SettingsFactory,
+    engine: Engine,
+    smtp_server: SMTPServer,
+    running: Callable[[Settings], Scheduler],
+) -> None:
+    settings = _settings(make_settings, smtp_server)
+    add_subscribers(engine, 2)
+    folder = copy_edition(settings)
+    schedule_edition(settings, EDITION, _soon(2))
+    # After scheduling, someone breaks the edition: the title goes.
+    head = folder / "edition.md"
+    head.write_text(head.read_text().replace('title: "Linked — May 2021"\n', ""))
+    running(settings)
+    _wait_for_kind(engine, "blocked")
+    assert _kinds(engine) == ["scheduled", "blocked"]
+    assert smtp_server.messages == [] and rows(engine) == {}
+    [entry] = list_schedules(settings)
+    assert entry.state == "blocked" and "linked check" in entry.detail and "title" in entry.detail
+
+
+def test_running_a_scheduled_send_twice_sends_once(
+    make_settings: SettingsFactory, engine: Engine, smtp_server: SMTPServer
+) -> None:
+    settings = _settings(make_settings, smtp_server)
+    add_subscribers(engine, 3)
+    copy_edition(settings)
+    assert run_scheduled_send(settings, EDITION) == "sent"
+    smtp_server.wait_for(3)
+    add_subscribers(engine, 1, prefix="late")  # confirmed after the send
+    assert run_scheduled_send(settings, EDITION) == "sent"
+    time.sleep(0.5)
+    assert len(smtp_server.messages) == 3
+    assert len(rows(engine)) == 3
+
+
+def test_scheduling_in_the_past_or_without_a_time_is_refused(settings: Settings) -> None:
+    copy_edition(settings)
+    with pytest.raises(LinkedError, match="is in the past"):
+        schedule_edition(settings, EDITION, datetime(2021, 5, 28, 9, 0))
+    with pytest.raises(LinkedError, match="no send_at"):
+        schedule_edition(settings, EDITION)
+    with pytest.raises(LinkedError, match="no edition folder"):
+        schedule_edition(settings, "1999-01", _soon(60))
+
+
+def test_send_at_from_the_front_matter_is_the_default(settings: Settings) -> None:
+    folder = copy_edition(settings)
+    head = folder / "edition.md"
+    head.write_text(
+        head.read_text().replace("number: 3\n", "number: 3\nsend_at: 2031-06-06T09:00\n")
+    )
+    when = schedule_edition(settings, EDITION)
+    assert when == datetime(2031, 6, 6, 8, 0, tzinfo=UTC)  # 09:00 BST
+    [entry] = list_schedules(settings)
+    assert (entry.state, entry.when) == ("scheduled", when)
+    assert entry.when is not None and entry.when.tzinfo is settings.zone
+
+
+def test_naive_times_at_the_clock_changes_are_deterministic(settings: Settings) -> None:
+    """Europe/London: ambiguous → the first (BST) 01:30; non-existent 01:30 → 02:30 BST."""
+    ambiguous = resolve_time(settings, datetime(2021, 10, 31, 1, 30))
+    assert ambiguous.astimezone(UTC) == datetime(2021, 10, 31, 0, 30, tzinfo=UTC)
+    assert ambiguous.utcoffset() == timedelta(hours=1)
+    missing = resolve_time(settings, datetime(2021, 3, 28, 1, 30))
+    assert missing.astimezone(UTC) == datetime(2021, 3, 28, 1, 30, tzinfo=UTC)
+    assert (missing.hour, missing.minute, missing.utcoffset()) == (2, 30, timedelta(hours=1))
+    # An explicit offset is kept as the instant it names.
+    explicit = resolve_time(settings, datetime.fromisoformat("2021-10-31T01:30+00:00"))
+    assert explicit.astimezone(UTC) == datetime(2021, 10, 31, 1, 30, tzinfo=UTC)
+
+    copy_edition(settings)
+    before = datetime(2021, 1, 1, tzinfo=UTC)
+    schedule_edition(settings, EDITION, datetime(2021, 10, 31, 1, 30), now=before)
+    [entry] = list_schedules(settings, now=before)
+    assert entry.when == ambiguous
+    schedule_edition(settings, EDITION, datetime(2021, 3, 28, 1, 30), now=before)
+    [entry] = list_schedules(settings, now=before)
+    assert entry.when == missing
+
+
+def test_a_time_in_another_zone_is_shown_in_local_time(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(timezone="America/New_York")
+    copy_edition(settings)
+    when = schedule_edition(settings, EDITION, datetime(2031, 1, 1, 9, 0))
+    assert when.astimezone(UTC) == datetime(2031, 1, 1, 14, 0, tzinfo=UTC)

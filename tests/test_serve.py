@@ -1,0 +1,159 @@
+"""The real ``linked serve`` process: web app, scheduler and delivery worker, with restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from linked.settings import Settings
+from tests.fixtures.database import TEST_SECRET
+from tests.fixtures.project import REPO, run_linked
+from tests.fixtures.sending import EDITION, add_subscribers, rows
+from tests.fixtures.servers import free_port
+from tests.fixtures.smtp import SMTPServer
+
+Server = Callable[[], subprocess.Popen[str]]
+
+
+@pytest.fixture
+def serve(
+    example_edition: Path,
+    settings: Settings,
+    smtp_server: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Server, str]]:
+    """Start ``linked serve`` processes on one port; every one is stopped at the end."""
+    port = free_port()
+    env = {
+        "LINKED_SMTP_URL": smtp_server.url,
+        "LINKED_SECRET_KEY": TEST_SECRET,
+        "LINKED_FROM": "Linked <bulletin@example.org>",
+        "LINKED_WORKER_POLL_SECONDS": "0.5",
+        "LINKED_SMTP_POOL_SIZE": "2",
+    }
+    if settings.database_url:
+        env["LINKED_DATABASE_URL"] = settings.database_url
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)  # run_linked passes the environment on, too
+    root = example_edition.parent.parent
+    started: list[subprocess.Popen[str]] = []
+    base = f"http://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "linked", "serve", "--port", str(port)],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append(proc)
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, proc.communicate()[0]
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "linked serve did not start"
+            time.sleep(0.1)
+
+    yield start, base
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM, then the process must shut down by itself, cleanly.
+
+    uvicorn re-raises the signal once its graceful shutdown is over, so the exit
+    status is the conventional "terminated by SIGTERM" (-15), not a crash.
+    """
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output and "Traceback" not in output
+    return output
+
+
+def _confirmed(root: Path, count: int) -> None:
+    for i in range(count):
+        address = f"reader{i}@example.net"
+        code, _, err = run_linked(
+            "subscribers", "add", address, "--consent-given-elsewhere", cwd=root
+        )
+        assert code == 0, err
+
+
+def test_a_schedule_survives_a_restart_and_everyone_gets_one_copy(
+    serve: tuple[Server, str], example_edition: Path, smtp_server: SMTPServer
+) -> None:
+    start, base = serve
+    root = example_edition.parent.parent
+    _confirmed(root, 3)
+    first = start()
+    health = httpx.get(f"{base}/healthz").json()
+    assert health == {
+        "status": "ok",
+        "checks": {"database": "ok", "scheduler": "ok", "smtp": "ok"},
+    }
+    at = datetime.now(UTC) + timedelta(seconds=4)
+    code, _, err = run_linked("schedule", EDITION, "--at", at.isoformat(), cwd=root)
+    assert code == 0, err
+    output = _stop(first)  # before the time
+    assert "event=server.stopped" in output
+    assert smtp_server.messages == []
+    second = start()
+    received = smtp_server.wait_for(3, timeout=30)
+    assert datetime.now(UTC) >= at
+    time.sleep(2)  # nothing more arrives
+    assert sorted(m.recipients[0] for m in smtp_server.messages) == [
+        f"reader{i}@example.net" for i in range(3)
+    ]
+    assert len(received) == 3
+    code, out, _ = run_linked("schedule", "list", cwd=root)
+    assert "sent" in out and "delivery done" in out
+    _stop(second)
+
+
+def test_sigterm_during_a_send_then_restart_delivers_every_message_once(
+    serve: tuple[Server, str],
+    example_edition: Path,
+    engine: Engine,
+    smtp_server: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LINKED_RATE_PER_SECOND", "20")  # 60 messages take about 3 s
+    start, _base = serve
+    root = example_edition.parent.parent
+    add_subscribers(engine, 60)
+    first = start()
+    at = datetime.now(UTC) + timedelta(seconds=2)
+    code, _, err = run_linked("schedule", EDITION, "--at", at.isoformat(), cwd=root)
+    assert code == 0, err
+    smtp_server.wait_for(5, timeout=20)
+    _stop(first)  # in the middle of the send
+    stopped_at = len(smtp_server.messages)
+    assert stopped_at < 60
+    states = {r.state for r in rows(engine).values()}
+    assert states <= {"sent", "queued"}, states  # nothing left half-claimed
+    start()
+    smtp_server.wait_for(60, timeout=30)
+    time.sleep(1.5)
+    recipients = [m.recipients[0] for m in smtp_server.messages]
+    assert len(recipients) == 60 and len(set(recipients)) == 60
+    assert {r.state for r in rows(engine).values()} == {"sent"}
