@@ -1,14 +1,17 @@
-"""``linked serve``: the web app, the scheduler and a delivery worker in one process.
+"""The long-running processes: ``linked serve`` and ``linked worker``.
 
-uvicorn runs the app and turns SIGTERM/SIGINT into a graceful shutdown of the
-app's lifespan, in which the worker stops claiming rows, lets messages in flight
-finish and the scheduler stops; the next start resumes from the rows' states.
+``linked serve`` is the web app, the scheduler and a delivery worker in one process:
+uvicorn runs the app and turns SIGTERM/SIGINT into a graceful shutdown of the app's
+lifespan, in which the worker stops claiming rows, lets messages in flight finish
+and the scheduler stops; the next start resumes from the rows' states.
+``linked worker`` is the delivery worker alone, to run as many as the relay allows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -95,15 +98,19 @@ async def _worker_loop(worker: DeliveryWorker, scheduler: Scheduler) -> None:
         await asyncio.gather(waker, return_exceptions=True)
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully.
 
     uvicorn re-raises the signal after the shutdown, so the process ends "terminated
     by SIGTERM" as a service manager expects.
     """
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    for noisy in ("apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging()
     uvicorn.run(
         build_app(settings),
         host=host,
@@ -111,3 +118,23 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) ->
         log_level="info",
         timeout_graceful_shutdown=30,
     )
+
+
+def run_worker(settings: Settings) -> None:
+    """Deliver running sends until SIGTERM/SIGINT; then finish the messages on the wire and stop."""
+    _configure_logging()
+    asyncio.run(_work(settings))
+
+
+async def _work(settings: Settings) -> None:
+    db = await asyncio.to_thread(open_database, settings)
+    worker = DeliveryWorker(settings, db)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, worker.stop)
+    log.info("event=worker.started")
+    try:
+        await worker.run()
+    finally:
+        db.dispose()
+        log.info("event=worker.stopped")

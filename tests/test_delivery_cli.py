@@ -53,3 +53,17 @@ def test_proof_and_unknown_edition(settings: Settings, engine: Engine) -> None:
     assert proof.exit_code == 0 and "Proof sent to me@example.org" in proof.output
     missing = runner.invoke(app, [*root, "status", "1999-01"], env=env)
     assert missing.exit_code == 1 and "has not been sent" in missing.output
+
+
+def test_send_detach_queues_for_workers_and_sends_nothing(
+    settings: Settings, engine: Engine
+) -> None:
+    add_subscribers(engine, 3)
+    copy_edition(settings)
+    root = ["--root", str(settings.root)]
+    queued = runner.invoke(app, [*root, "send", EDITION, "--yes", "--detach"], env=_env(settings))
+    assert queued.exit_code == 0, queued.output
+    assert "queued 2021-05: 3 queued" in queued.output and "linked status 2021-05" in queued.output
+    assert list(settings.outbox_dir.glob("*.eml")) == []
+    status = runner.invoke(app, [*root, "status", EDITION], env=_env(settings))
+    assert "running" in status.output

@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,41 +21,13 @@ from sqlalchemy import Engine
 
 from linked.settings import Settings
 from linked.subscribers.tokens import Purpose, read_token
-from tests.fixtures.faulty_smtp import free_port
+from tests.fixtures.faulty_smtp import received_lines
 from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, rows
 
 REPO = Path(__file__).resolve().parents[1]
 POOL = 4
 SUBSCRIBERS = 1500
 KILLS = 5
-
-
-def _lines(path: Path) -> list[str]:
-    return path.read_text().splitlines() if path.exists() else []
-
-
-@pytest.fixture
-def recording_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    port, log = free_port(), tmp_path / "received.tsv"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.fixtures.faulty_smtp", str(port), str(log)],
-        cwd=REPO,
-    )
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.05)
-    try:
-        yield port, log
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.mark.slow
@@ -82,7 +52,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_within_the_bound(
     for _ in range(KILLS * 3):
         if kills == KILLS:
             break
-        before = len(_lines(log))
+        before = len(received_lines(log))
         sender = subprocess.Popen(
             [*command, "--yes"],
             cwd=REPO,
@@ -92,7 +62,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_within_the_bound(
         )
         target = before + rng.randint(20, SUBSCRIBERS // (KILLS + 2))
         deadline = time.monotonic() + 60
-        while sender.poll() is None and len(_lines(log)) < target:
+        while sender.poll() is None and len(received_lines(log)) < target:
             assert time.monotonic() < deadline, "the sender made no progress"
             time.sleep(rng.uniform(0.001, 0.02))
         if sender.poll() is None:
@@ -110,8 +80,8 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_within_the_bound(
     assert final.returncode == 0, final.stderr
 
     received = Counter()
-    for line in _lines(log):
-        recipient, _message_id, link = line.split("\t")
+    for line in received_lines(log):
+        recipient, _message_id, link, _at = line.split("\t")
         # Every copy carries its own recipient's unsubscribe token.
         assert (
             read_token(settings, Purpose.unsubscribe, link.rsplit("/", 1)[1]) == readers[recipient]

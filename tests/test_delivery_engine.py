@@ -29,7 +29,7 @@ from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, fast,
 
 def _plan(engine: Engine) -> None:
     with Session(engine) as session:
-        plan_send(session, EDITION, subject="Linked")
+        plan_send(session, EDITION)
 
 
 async def _send(settings: Settings, engine: Engine, server: Switchable, **options: object) -> str:

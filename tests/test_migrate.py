@@ -7,7 +7,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
-import linked.subscribers.models  # noqa: F401  (registers the tables in SQLModel.metadata)
+# Registers every table in SQLModel.metadata, whichever tests ran before.
+import linked.delivery.models
+import linked.scheduler.models
+import linked.subscribers.models  # noqa: F401
 from linked.db.migrate import current_revision, head_revision, upgrade
 from linked.settings import Settings
 

@@ -78,6 +78,12 @@ def _summary(result: service.SendResult) -> None:
             f"Continue with: linked resume {result.edition}",
             markup=True,
         )
+    elif result.status == "running":
+        console.print(
+            f"[green]queued[/] {result.edition}: {counts}. Workers deliver it; "
+            f"follow with: linked status {result.edition}",
+            markup=True,
+        )
     else:
         console.print("Nothing sent.")
 
@@ -93,6 +99,9 @@ def register(app: typer.Typer) -> None:
             [], "--test", "-t", help="Send a proof to this address only (repeatable)"
         ),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before sending"),
+        detach: bool = typer.Option(
+            False, "--detach", help="Plan the send and leave it to `linked worker` processes"
+        ),
     ) -> None:
         """Send an edition to every confirmed subscriber, or a proof with --test ADDR."""
         settings = settings_from(ctx)
@@ -106,7 +115,9 @@ def register(app: typer.Typer) -> None:
             return typer.confirm(f"Send {folder.name} to {recipients} subscriber(s)?")
 
         with progress_bar(f"Sending {folder.name}") as update:
-            result = service.start_send(settings, folder, yes=yes, confirm=ask, progress=update)
+            result = service.start_send(
+                settings, folder, yes=yes, confirm=ask, progress=update, detach=detach
+            )
         _summary(result)
 
     @app.command()

@@ -1,15 +1,15 @@
-"""``linked serve``: the web app, the scheduler and a delivery worker in one process."""
+"""``linked serve`` (web app, scheduler and delivery in one process) and ``linked worker``."""
 
 from __future__ import annotations
 
 import typer
 
 from linked.cli.common import settings_from
-from linked.server import run_server
+from linked.server import run_server, run_worker
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``linked serve`` to the top-level app."""
+    """Add ``linked serve`` and ``linked worker`` to the top-level app."""
 
     @app.command()
     def serve(
@@ -19,3 +19,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the web app, run scheduled sends and deliver; SIGTERM stops gracefully."""
         run_server(settings_from(ctx), host, port)
+
+    @app.command()
+    def worker(ctx: typer.Context) -> None:
+        """Deliver running sends (alongside other workers on any machine); SIGTERM stops."""
+        run_worker(settings_from(ctx))

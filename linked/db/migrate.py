@@ -8,12 +8,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from linked.db.engine import make_engine
 from linked.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The PostgreSQL advisory lock held while migrating (any fixed number of our own).
+MIGRATION_LOCK = 0x4C696E6B  # "Link"
 
 
 def alembic_config() -> Config:
@@ -28,6 +30,9 @@ def upgrade(settings: Settings, engine: Engine | None = None, revision: str = "h
     engine = engine or make_engine(settings)
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Workers starting together on a new database migrate one after another.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         # env.py picks this connection up instead of opening its own.
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -57,6 +57,9 @@ class Send(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    #: The edition as composed when planned (JSON of subject, preheader, html, text), so a
+    #: worker without the edition files sends exactly what was checked.
+    content: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class Delivery(SQLModel, table=True):
@@ -90,3 +93,13 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = None
     lease_owner: str | None = Field(default=None, sa_type=sa.String(100))
     lease_until: datetime | None = None
+
+
+class RateBucket(SQLModel, table=True):
+    """One limit shared by every worker (``second``, ``hour``); see linked.delivery.ratelimit."""
+
+    __tablename__ = "rate_bucket"
+
+    name: str = Field(primary_key=True, sa_type=sa.String(20))
+    #: Theoretical arrival time: seconds since the epoch, on the database's clock.
+    tat: float = 0.0

@@ -8,10 +8,14 @@ their state, are left alone).
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from linked.compose.composer import ComposedEmail
 from linked.delivery.models import Delivery, DeliveryState, Send, SendStatus, utcnow
 from linked.errors import LinkedError
 from linked.subscribers.models import Subscriber, SubscriberStatus
@@ -41,15 +45,31 @@ def get_send(session: Session, edition_slug: str) -> Send | None:
     return session.exec(select(Send).where(Send.edition == edition_slug)).first()
 
 
-def plan_send(session: Session, edition_slug: str, *, subject: str = "") -> tuple[Send, int]:
+def dump_content(composed: ComposedEmail) -> str:
+    """The composed edition as JSON for ``send.content``."""
+    return json.dumps(asdict(composed), ensure_ascii=False)
+
+
+def load_content(send: Send) -> ComposedEmail | None:
+    """The edition as composed when the send was planned (None for sends planned before 0004)."""
+    if not send.content:
+        return None
+    return ComposedEmail(**json.loads(send.content))
+
+
+def plan_send(
+    session: Session, edition_slug: str, composed: ComposedEmail | None = None
+) -> tuple[Send, int]:
     """Create (or extend) the send of an edition; return it and the number of new rows.
 
+    ``composed`` (the checked edition) is kept with the send, so a worker anywhere
+    delivers what was checked; planning again (a resumed send) keeps the newest.
     Commits once, after the send row and every delivery row are written.
     """
     now = utcnow()
     send = get_send(session, edition_slug)
     if send is None:
-        send = Send(edition=edition_slug, subject=subject, status=SendStatus.planned.value)
+        send = Send(edition=edition_slug, status=SendStatus.planned.value)
         session.add(send)
         session.flush()
     source = sa.select(
@@ -79,8 +99,9 @@ def plan_send(session: Session, edition_slug: str, *, subject: str = "") -> tupl
     added = total - before
     send.total = int(total)
     send.updated_at = now
-    if subject:
-        send.subject = subject
+    if composed is not None:
+        send.subject = composed.subject
+        send.content = dump_content(composed)
     session.add(send)
     session.commit()
     session.refresh(send)

@@ -17,13 +17,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from linked.check import check_edition
+from linked.compose.composer import ComposedEmail
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.engine import DeliveryRun, EngineOptions, Progress
-from linked.delivery.plan import get_send, plan_send, recipients_left
+from linked.delivery.plan import get_send, load_content, plan_send, recipients_left
 from linked.delivery.pool import SMTPPool
+from linked.delivery.quota import shared_limiter
 from linked.delivery.ratelimit import RateLimiter
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient, prepare_message
@@ -74,7 +76,7 @@ def open_database(settings: Settings) -> Engine:
 
 def prepare_edition(
     settings: Settings, folder: Path, *, subject_prefix: str = "", list_headers: bool = True
-) -> tuple[str, PreparedMessage]:
+) -> tuple[ComposedEmail, PreparedMessage]:
     """Check and compose an edition once; refuse (LinkedError) when the check finds errors."""
     if not folder.is_dir():
         raise LinkedError(f"no edition folder {folder}")
@@ -87,7 +89,21 @@ def prepare_edition(
     prepared = prepare_message(
         settings, report.composed, list_headers=list_headers, subject_prefix=subject_prefix
     )
-    return report.composed.subject, prepared
+    return report.composed, prepared
+
+
+def prepare_planned(settings: Settings, db: Engine, edition: str) -> PreparedMessage:
+    """The message of a planned send, from the composition kept with it.
+
+    A send planned before that was kept (migration 0004) is checked and composed
+    from its edition folder instead.
+    """
+    with Session(db) as session:
+        send = get_send(session, edition)
+        composed = load_content(send) if send is not None else None
+    if composed is None:
+        return prepare_edition(settings, settings.editions_dir / edition)[1]
+    return prepare_message(settings, composed)
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -121,13 +137,18 @@ async def deliver(
         transport,
         lambda subscriber_id: unsubscribe_url(settings, subscriber_id),
         options=options or engine_options(settings),
-        limiter=RateLimiter(settings.rate_per_second, settings.rate_per_hour),
+        limiter=make_limiter(settings, db),
         progress=progress,
     )
     try:
         return await run.run()
     finally:
         await transport.close()
+
+
+def make_limiter(settings: Settings, db: Engine) -> RateLimiter:
+    """The settings' rate limits, shared through the database with every other worker."""
+    return shared_limiter(db, settings.rate_per_second, settings.rate_per_hour)
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -148,22 +169,27 @@ def start_send(
     yes: bool = False,
     confirm: Callable[[int], bool] | None = None,
     progress: Callable[[Progress], None] | None = None,
+    detach: bool = False,
 ) -> SendResult:
     """Check, plan and send an edition to every confirmed subscriber.
 
     Unless ``yes``, ``confirm(recipients)`` must return True first. Starting again
     continues the send: planned rows are never planned twice, and rows recorded as
-    sent are never sent again.
+    sent are never sent again. With ``detach`` the send is planned and marked
+    ``running`` for ``linked worker``/``linked serve`` processes to deliver.
     """
     edition = slug_of(folder)
-    subject, prepared = prepare_edition(settings, folder)
+    composed, prepared = prepare_edition(settings, folder)
     db = open_database(settings)
     try:
         with Session(db) as session:
             recipients = recipients_left(session, edition)
             if not yes and (confirm is None or not confirm(recipients)):
                 return SendResult(edition, "cancelled")
-            _send, added = plan_send(session, edition, subject=subject)
+            _send, added = plan_send(session, edition, composed)
+        if detach:
+            store.set_send_status(db, edition, "running")
+            return SendResult(edition, "running", store.counts(db, edition), added)
         status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
         return SendResult(edition, status, store.counts(db, edition), added)
     finally:

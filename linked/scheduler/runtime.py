@@ -90,14 +90,14 @@ def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = Tru
         folder = settings.editions_dir / slug
         run_at = events.scheduled_for(db, slug)
         try:
-            subject, prepared = prepare_edition(settings, folder)
+            composed, prepared = prepare_edition(settings, folder)
         except LinkedError as exc:
             events.record(db, slug, "blocked", str(exc), run_at)
             return "blocked"
         with Session(db) as session:
             existing = get_send(session, slug)
             if existing is None:
-                _send, added = plan_send(session, slug, subject=subject)
+                _send, added = plan_send(session, slug, composed)
                 detail = f"planned {added} recipient(s)"
             else:
                 detail = f"already sent or sending ({existing.status}); not planned again"

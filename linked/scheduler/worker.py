@@ -1,8 +1,13 @@
-"""The delivery loop of ``linked serve``: carry every running send to the end.
+"""The delivery loop of ``linked serve`` and ``linked worker``: carry running sends to the end.
 
 Every ``worker_poll_seconds`` it looks for sends with status ``running`` and rows
-left to send (a scheduled job just planned one, or a previous process stopped in
-the middle) and delivers them. :meth:`DeliveryWorker.stop` stops claiming rows and
+left to send (a scheduled job or ``linked send --detach`` just planned one, or a
+previous process stopped in the middle) and delivers them, with the message
+composed when the send was planned (kept in the database, so a worker needs no
+edition files). Any number of workers, on any machines sharing a PostgreSQL
+database, can deliver the same send: rows are claimed under leases with ``FOR
+UPDATE SKIP LOCKED`` and the rate limit is kept in the database
+(:mod:`linked.delivery.quota`). :meth:`DeliveryWorker.stop` stops claiming rows and
 lets the messages already on the wire finish; their rows are committed, and rows
 not yet sent stay queued for the next start.
 """
@@ -18,8 +23,7 @@ from sqlalchemy import Engine
 
 from linked.delivery.engine import DeliveryRun
 from linked.delivery.models import Delivery, Send
-from linked.delivery.ratelimit import RateLimiter
-from linked.delivery.service import engine_options, make_transport, prepare_edition
+from linked.delivery.service import engine_options, make_limiter, make_transport, prepare_planned
 from linked.errors import LinkedError
 from linked.scheduler import events
 from linked.settings import Settings
@@ -79,9 +83,8 @@ class DeliveryWorker:
             self._wake.clear()
 
     async def _deliver(self, edition: str) -> None:
-        folder = self.settings.editions_dir / edition
         try:
-            _subject, prepared = await asyncio.to_thread(prepare_edition, self.settings, folder)
+            prepared = await asyncio.to_thread(prepare_planned, self.settings, self.db, edition)
         except LinkedError as exc:
             if edition not in self._blocked:
                 log.warning("event=worker.blocked edition=%s detail=%r", edition, str(exc))
@@ -96,7 +99,7 @@ class DeliveryWorker:
             transport,
             lambda subscriber_id: unsubscribe_url(self.settings, subscriber_id),
             options=engine_options(self.settings),
-            limiter=RateLimiter(self.settings.rate_per_second, self.settings.rate_per_hour),
+            limiter=make_limiter(self.settings, self.db),
         )
         self._current = run
         if self._stopping:
