@@ -18,8 +18,10 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from linked.delivery.service import open_database
+from linked.errors import LinkedError
 from linked.scheduler.runtime import Scheduler
 from linked.scheduler.worker import DeliveryWorker
 from linked.settings import Settings
@@ -121,7 +123,15 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) ->
 
 
 def run_worker(settings: Settings) -> None:
-    """Deliver running sends until SIGTERM/SIGINT; then finish the messages on the wire and stop."""
+    """Deliver running sends until SIGTERM/SIGINT; then finish the messages on the wire and stop.
+
+    On a shared database the secret key must be set explicitly: a key generated on
+    this machine would sign unsubscribe links that the web app cannot read.
+    """
+    if not settings.secret_key and make_url(settings.database).get_backend_name() != "sqlite":
+        raise LinkedError(
+            "set LINKED_SECRET_KEY: every worker and the web app must sign links with the same key"
+        )
     _configure_logging()
     asyncio.run(_work(settings))
 
