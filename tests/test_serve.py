@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
+from linked.cli import app
 from linked.settings import Settings
 from tests.fixtures.database import TEST_SECRET
 from tests.fixtures.project import REPO, run_linked
@@ -157,3 +159,10 @@ def test_sigterm_during_a_send_then_restart_delivers_every_message_once(
     recipients = [m.recipients[0] for m in smtp_server.messages]
     assert len(recipients) == 60 and len(set(recipients)) == 60
     assert {r.state for r in rows(engine).values()} == {"sent"}
+
+
+def test_a_worker_on_a_shared_database_needs_the_secret_key(tmp_path: Path) -> None:
+    env = {"LINKED_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    result = CliRunner().invoke(app, ["--root", str(tmp_path), "worker"], env=env)
+    assert result.exit_code == 1
+    assert "set LINKED_SECRET_KEY" in result.output
