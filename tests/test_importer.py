@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -30,7 +32,7 @@ def _lines(text: str) -> list[str]:
 
 def test_report_lists_bad_rows_and_merges_duplicates(settings: Settings, engine: Engine) -> None:
     with Session(engine) as session:
-        report = import_rows(session, settings, _lines(CSV))
+        report = import_rows(session, settings, _lines(CSV), send_confirmations=True)
         session.commit()
         assert [(p.line, p.reason.split(":")[0].split(" (")[0]) for p in report.skipped] == [
             (3, "not a valid email address"),
@@ -40,6 +42,7 @@ def test_report_lists_bad_rows_and_merges_duplicates(settings: Settings, engine:
         assert (report.added, report.merged, report.downgraded) == (4, 1, 1)
         ann = service.find(session, "ann@example.org")
         assert ann is not None and ann.status is S.pending and ann.name == "Ann"
+        assert ann.confirmations_sent == 1 and ann.confirmation_sent_at is not None
         fay = service.find(session, "fay@example.org")
         assert fay is not None and fay.name == 'Fay, "the" Fair'
         dan = service.find(session, "dan@example.org")
@@ -89,3 +92,28 @@ def test_erased_addresses_are_not_reimported(settings: Settings, engine: Engine)
 def test_bad_header_is_one_clear_error(settings: Settings, engine: Engine, text: str) -> None:
     with Session(engine) as session, pytest.raises(LinkedError):
         import_rows(session, settings, _lines(text))
+
+
+def test_without_send_confirmations_nobody_is_mailed_or_counted(
+    settings: Settings, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        report = import_rows(session, settings, _lines(CSV))
+        session.commit()
+        assert report.confirmations == []
+        ann = service.find(session, "ann@example.org")
+        assert ann is not None and ann.confirmations_sent == 0
+
+
+def test_an_admin_confirmation_counts_against_the_daily_limit(
+    make_settings: Callable[..., Settings], engine: Engine
+) -> None:
+    settings = make_settings(confirm_mail_limit=1)
+    with Session(engine) as session:
+        _sub, first = service.add(session, settings, "gil@example.org", send_confirmation=True)
+        _sub, again = service.add(session, settings, "gil@example.org", send_confirmation=True)
+        _sub, unasked = service.add(session, settings, "hal@example.org")
+        session.commit()
+        gil = service.find(session, "gil@example.org")
+        assert first is not None and again is None and unasked is None
+        assert gil is not None and gil.confirmations_sent == 1

@@ -164,8 +164,11 @@ def test_per_address_confirmation_limit(make_settings: object, engine: Engine) -
 
 def test_add_and_remove(settings: Settings, engine: Engine) -> None:
     with Session(engine) as session:
-        subscriber, mailing = service.add(session, settings, "a@example.org", "A")
+        subscriber, mailing = service.add(
+            session, settings, "a@example.org", "A", send_confirmation=True
+        )
         assert subscriber.status is S.pending and mailing is not None
+        assert subscriber.confirmations_sent == 1
         subscriber, mailing = service.add(
             session, settings, "b@example.org", consent_given_elsewhere=True
         )

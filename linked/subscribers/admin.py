@@ -60,11 +60,16 @@ def add_subscriber(
     """Add one address (confirmed only with consent given elsewhere)."""
     with open_session(settings) as session:
         subscriber, confirmation = service.add(
-            session, settings, email, name, consent_given_elsewhere=consent_given_elsewhere
+            session,
+            settings,
+            email,
+            name,
+            consent_given_elsewhere=consent_given_elsewhere,
+            send_confirmation=send_confirmation,
         )
         session.commit()
         row = _row(subscriber)
-    if confirmation is not None and send_confirmation:
+    if confirmation is not None:
         asyncio.run(mail.send_confirmations(settings, [confirmation]))
     return row
 
@@ -86,13 +91,15 @@ def import_file(
         raise LinkedError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
     with open_session(settings) as session:
         report = importer.import_rows(
-            session, settings, lines, consent_given_elsewhere=consent_given_elsewhere
+            session,
+            settings,
+            lines,
+            consent_given_elsewhere=consent_given_elsewhere,
+            send_confirmations=send_confirmations,
         )
         session.commit()
-    if send_confirmations and report.confirmations:
+    if report.confirmations:
         asyncio.run(mail.send_confirmations(settings, report.confirmations))
-    elif not send_confirmations:
-        report.confirmations = []
     return report
 
 

@@ -18,7 +18,7 @@ from linked.errors import LinkedError
 from linked.settings import Settings
 from linked.subscribers.addresses import Address, InvalidAddress, clean_name, normalise
 from linked.subscribers.models import Subscriber, SubscriberStatus, utcnow
-from linked.subscribers.service import Mailing, is_suppressed, transition
+from linked.subscribers.service import Mailing, confirmation_mail, is_suppressed, transition
 
 S = SubscriberStatus
 COLUMNS = ("email", "name", "status", "consented_at", "source")
@@ -134,9 +134,14 @@ def import_rows(
     lines: Iterable[str],
     *,
     consent_given_elsewhere: bool = False,
+    send_confirmations: bool = False,
     now: datetime | None = None,
 ) -> ImportReport:
-    """Import CSV lines into the session (the caller commits once, for all rows)."""
+    """Import CSV lines into the session (the caller commits once, for all rows).
+
+    With ``send_confirmations`` the report lists a confirmation mail for each pending
+    address, counted against its daily limit, for the caller to send after the commit.
+    """
     now = now or utcnow()
     report = ImportReport()
     for row in read_rows(lines, report):
@@ -152,13 +157,18 @@ def import_rows(
         if status is S.confirmed and not consent_given_elsewhere:
             status = S.pending
             report.downgraded += 1
-        _apply(session, row, status, report, now)
+        pending = _apply(session, row, status, report, now)
+        if pending is not None and send_confirmations:
+            mailing = confirmation_mail(session, settings, pending, now)
+            if mailing is not None:
+                report.confirmations.append(mailing)
     return report
 
 
 def _apply(
     session: Session, row: _Row, status: SubscriberStatus, report: ImportReport, now: datetime
-) -> None:
+) -> Subscriber | None:
+    """Add or update the row's subscriber; return it when it was made pending."""
     subscriber = session.exec(
         select(Subscriber).where(col(Subscriber.email_key) == row.address.key)
     ).first()
@@ -187,12 +197,10 @@ def _apply(
             subscriber.name = row.name
             session.add(subscriber)
         report.unchanged += 1
-        return
+        return None
     if status is S.confirmed and row.consented_at:
         subscriber.confirmed_at = row.consented_at
-    if status is S.pending:
-        assert subscriber.id is not None
-        report.confirmations.append(Mailing(subscriber.id, subscriber.email, subscriber.name))
+    return subscriber if status is S.pending else None
 
 
 def _should_change(current: SubscriberStatus, wanted: SubscriberStatus) -> bool:

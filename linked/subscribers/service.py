@@ -110,10 +110,14 @@ def transition(
     )
 
 
-def _confirmation(
+def confirmation_mail(
     session: Session, settings: Settings, subscriber: Subscriber, now: datetime
 ) -> Mailing | None:
-    """A confirmation mail for this subscriber, unless the per-address daily limit is reached."""
+    """A confirmation mail for this subscriber, unless the per-address daily limit is reached.
+
+    Counts it (``confirmations_sent``, ``confirmation_sent_at``) whoever asks: the
+    form, ``subscribers add --send-confirmation`` or an import.
+    """
     allowed = ratelimit.allow(
         session,
         ratelimit.CONFIRM_MAIL_PER_ADDRESS,
@@ -192,7 +196,7 @@ def subscribe(
         )
     elif name and not subscriber.name:
         subscriber.name = name
-    return _confirmation(session, settings, subscriber, now)
+    return confirmation_mail(session, settings, subscriber, now)
 
 
 def confirm(
@@ -293,12 +297,14 @@ def add(
     name: str | None = None,
     *,
     consent_given_elsewhere: bool = False,
+    send_confirmation: bool = False,
     source: str = "cli",
     now: datetime | None = None,
 ) -> tuple[Subscriber, Mailing | None]:
     """An administrator adds one address: confirmed only with consent given elsewhere.
 
-    Returns the subscriber and, when it is pending, the confirmation mail that may be sent.
+    Returns the subscriber and, when it is pending and ``send_confirmation`` is asked,
+    the confirmation mail to send (None when the address's daily limit is reached).
     """
     now = now or utcnow()
     address = normalise(email)
@@ -333,8 +339,9 @@ def add(
         return subscriber, None
     if subscriber.status is not S.pending or subscriber.id is None:
         transition(session, subscriber, S.pending, source=source, now=now)
-    assert subscriber.id is not None
-    return subscriber, Mailing(subscriber.id, subscriber.email, subscriber.name)
+    if not send_confirmation:
+        return subscriber, None
+    return subscriber, confirmation_mail(session, settings, subscriber, now)
 
 
 def remove(session: Session, email: str, *, source: str = "cli") -> Subscriber:
