@@ -9,7 +9,9 @@ queue the send, then that many ``python -m linked worker`` processes (default po
 of 10 connections each, no rate limit) until the send is ``done``. In the same run
 ``smtp-source -d -s 10 -m N -l 20000`` is timed against the same sink: the ceiling.
 Reported: messages per second from the workers' start to the send's end, and for
-the send phase alone (first to last ``sent_at``), with each ratio to the ceiling.
+the send phase alone (first to last ``sent_at``), with each ratio to the ceiling, and
+the workers' CPU time (user + system, from ``os.wait4``) per message: on a machine
+with fewer cores than processes, that, not the rate, shows what a worker costs.
 """
 
 from __future__ import annotations
@@ -62,6 +64,20 @@ def drop_database(server: str, url: str) -> None:
     admin.dispose()
 
 
+def stop(processes: list[subprocess.Popen[bytes]]) -> float:
+    """SIGTERM the workers still running; return the CPU seconds (user + system) they used."""
+    cpu = 0.0
+    for process in processes:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        if process.returncode is None:
+            _pid, _status, usage = os.wait4(process.pid, 0)
+            process.returncode = 0
+            cpu += usage.ru_utime + usage.ru_stime
+    return cpu
+
+
 def run_workers(server: str, port: int, count: int, workers: int) -> dict[str, float]:
     """Queue a send of ``count`` and time ``workers`` worker processes delivering it."""
     root = Path(tempfile.mkdtemp(prefix="linked-bench-workers-"))
@@ -111,12 +127,14 @@ def run_workers(server: str, port: int, count: int, workers: int) -> dict[str, f
         sent, phase = send_phase(root, env)
         if sent != count:
             raise SystemExit(f"sent {sent} of {count}")
-        return {"wall_rate": count / wall, "send_rate": count / phase}
+        cpu = stop(processes)
+        return {
+            "wall_rate": count / wall,
+            "send_rate": count / phase,
+            "cpu_ms_per_message": cpu * 1000 / count,
+        }
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.wait(30)
+        stop(processes)
         os.environ.pop("LINKED_DATABASE_URL", None)
         drop_database(server, database)
         shutil.rmtree(root, ignore_errors=True)
@@ -143,9 +161,10 @@ def main() -> None:
             line = [f"run {run + 1}: ceiling {ceilings[-1]:.0f} msg/s"]
             for n in counts:  # interleaved, so every count sees the same conditions
                 results[n].append(run_workers(args.database_url, port, args.subscribers, n))
+                last = results[n][-1]
                 line.append(
-                    f"{n} worker(s) {results[n][-1]['wall_rate']:.0f} / "
-                    f"{results[n][-1]['send_rate']:.0f} msg/s"
+                    f"{n} worker(s) {last['wall_rate']:.0f} / {last['send_rate']:.0f} msg/s, "
+                    f"{last['cpu_ms_per_message']:.2f} ms CPU/msg"
                 )
             print("; ".join(line), flush=True)
         ceiling = statistics.median(ceilings)
@@ -158,6 +177,9 @@ def main() -> None:
             wall = statistics.median(r["wall_rate"] for r in results[n])
             phase = statistics.median(r["send_rate"] for r in results[n])
             summary[f"{n}_workers"] = {
+                "worker_cpu_ms_per_message": round(
+                    statistics.median(r["cpu_ms_per_message"] for r in results[n]), 3
+                ),
                 "msgs_per_s": round(wall),
                 "msgs_per_s_send_phase": round(phase),
                 "ratio": round(wall / ceiling, 3),
