@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from datetime import timedelta
 
@@ -39,14 +40,23 @@ def test_claim_marks_rows_sending_under_a_lease(engine: Engine) -> None:
 
 def test_crash_rule_a_dead_local_owners_rows_are_requeued_at_once(engine: Engine) -> None:
     _planned(engine)
-    dead = f"{socket.gethostname()[:60]}:{DEAD_PID}:abcd"
+    dead = f"{store.this_host()}:{DEAD_PID}:abcd"
     store.claim(engine, EDITION, dead, 3, 3600)
     alive_elsewhere = "another-host:1:abcd"
     store.claim(engine, EDITION, alive_elsewhere, 2, 3600)
+    # Same host name, another PID namespace (a container): its pid says nothing here.
+    same_name_other_namespace = f"{socket.gethostname()[:60]}/1:{DEAD_PID}:abcd"
+    store.claim(engine, EDITION, same_name_other_namespace, 1, 3600)
     assert store.recover(engine, EDITION) == 3
     states = [r.state for r in rows(engine).values()]
-    assert states.count("sending") == 2  # the other host's lease is still valid
-    assert len(store.claim(engine, EDITION, "me", 100, 60)) == 8
+    assert states.count("sending") == 3  # the other hosts' leases are still valid
+    assert len(store.claim(engine, EDITION, "me", 100, 60)) == 7
+
+
+def test_an_owner_name_carries_host_pid_namespace_and_pid(engine: Engine) -> None:
+    host, pid, _rand = store.new_owner().rsplit(":", 2)
+    assert host == store.this_host() and host.startswith(socket.gethostname()[:60] + "/")
+    assert int(pid) == os.getpid() and len(store.new_owner()) <= 100
 
 
 def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> None:

@@ -36,9 +36,22 @@ HARD_BOUNCE = re.compile(r"\b5\.1\.\d{1,3}\b")
 MAX_BACKOFF = timedelta(hours=6)
 
 
+def this_host() -> str:
+    """This host's name and PID namespace: process ids mean something only within both.
+
+    Containers sharing a host name (host networking, a fixed ``hostname:``) have
+    different PID namespaces, so one never takes another's live worker for dead.
+    """
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:  # not Linux
+        namespace = ""
+    return f"{socket.gethostname()[:60]}/{namespace}"
+
+
 def new_owner() -> str:
-    """A lease owner name: host, process id and a random part (``host:pid:rand``)."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+    """A lease owner name: host, process id and a random part (``host/pidns:pid:rand``)."""
+    return f"{this_host()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -242,7 +255,7 @@ def _owner_gone(owner: str | None) -> bool:
         return True
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname()[:60] or not pid_text.isdigit():
+    if host != this_host() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
