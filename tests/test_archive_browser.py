@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from linked.archive import build_archive
 from linked.web.archive import router
 from tests.fixtures.browser import no_horizontal_scroll
-from tests.fixtures.projects import make_project, project_settings, write_edition
+from tests.fixtures.project import add_edition, make_project, project_settings
 from tests.fixtures.servers import free_port, serve
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ WIDTHS = {"mobile": (375, 812), "desktop": (1280, 900)}
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_project(tmp_path_factory.mktemp("project"))
-    write_edition(
+    add_edition(
         root / "editions",
         "2021-07",
         "Linked — July 2021",

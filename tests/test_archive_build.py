@@ -16,7 +16,7 @@ from linked.cli import app
 from linked.compose import Composer
 from linked.edition import load_edition
 from linked.errors import LinkedError
-from tests.fixtures.projects import EXAMPLE, make_project, project_settings, write_edition
+from tests.fixtures.project import EXAMPLE, add_edition, make_project, project_settings
 
 BASE = "https://bulletin.example.org"
 
@@ -28,8 +28,8 @@ def soup(path: Path) -> BeautifulSoup:
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     root = make_project(tmp_path / "project")
-    write_edition(root / "editions", "2021-07", "Linked — July 2021", date(2021, 7, 30), number=4)
-    write_edition(root / "editions", "2099-01", "Not yet", date(2099, 1, 1), number=99)
+    add_edition(root / "editions", "2021-07", "Linked — July 2021", date(2021, 7, 30), number=4)
+    add_edition(root / "editions", "2099-01", "Not yet", date(2099, 1, 1), number=99)
     out = tmp_path / "site"
     build_archive(project_settings(root), out)
     return out
@@ -176,7 +176,7 @@ def test_search_page_works_without_javascript(site: Path) -> None:
 
 def test_user_values_are_escaped(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", example=False)
-    write_edition(
+    add_edition(
         root / "editions",
         "x",
         "<script>alert(1)</script> & co",
@@ -193,8 +193,8 @@ def test_user_values_are_escaped(tmp_path: Path) -> None:
 
 def test_rebuild_removes_withdrawn_editions_but_refuses_foreign_folders(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", example=False)
-    write_edition(root / "editions", "a", "A", date(2021, 1, 1))
-    write_edition(root / "editions", "b", "B", date(2021, 2, 1))
+    add_edition(root / "editions", "a", "A", date(2021, 1, 1))
+    add_edition(root / "editions", "b", "B", date(2021, 2, 1))
     out = tmp_path / "site"
     settings = project_settings(root)
     build_archive(settings, out)
@@ -215,7 +215,7 @@ def test_rebuild_removes_withdrawn_editions_but_refuses_foreign_folders(tmp_path
 
 def test_publication_follows_the_clock(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", example=False)
-    write_edition(root / "editions", "soon", "Soon", date(2021, 5, 28))
+    add_edition(root / "editions", "soon", "Soon", date(2021, 5, 28))
     settings = project_settings(root)
     before = Archive(settings, clock=lambda: datetime(2021, 5, 27, 12, tzinfo=UTC))
     after = Archive(settings, clock=lambda: datetime(2021, 5, 28, 12, tzinfo=UTC))

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from linked.archive import is_published, load_catalogue
 from linked.edition import load_edition
-from tests.fixtures.projects import make_project, write_edition
+from tests.fixtures.project import add_edition, make_project
 
 LONDON = ZoneInfo("Europe/London")
 
 
 def _edition(tmp_path: Path, when: date, send_at: datetime | None = None):  # type: ignore[no-untyped-def]
-    folder = write_edition(tmp_path, "e", "E", when, send_at=send_at)
+    folder = add_edition(tmp_path, "e", "E", when, send_at=send_at)
     return load_edition(folder, LONDON)
 
 
@@ -58,9 +58,9 @@ def test_broken_edition_is_skipped_and_reported_not_fatal(tmp_path: Path) -> Non
 
 def test_newest_first_and_hidden_folders_ignored(tmp_path: Path) -> None:
     editions = make_project(tmp_path, example=False) / "editions"
-    write_edition(editions, "a", "Older", date(2021, 1, 1), number=1)
-    write_edition(editions, "b", "Newer", date(2021, 3, 1), number=2)
-    write_edition(editions, "c", "Same day, later number", date(2021, 3, 1), number=3)
+    add_edition(editions, "a", "Older", date(2021, 1, 1), number=1)
+    add_edition(editions, "b", "Newer", date(2021, 3, 1), number=2)
+    add_edition(editions, "c", "Same day, later number", date(2021, 3, 1), number=3)
     (editions / "_drafts").mkdir()
     (editions / ".git").mkdir()
     cat = load_catalogue(editions, LONDON, datetime(2030, 1, 1, tzinfo=UTC))
@@ -70,7 +70,7 @@ def test_newest_first_and_hidden_folders_ignored(tmp_path: Path) -> None:
 
 def test_unpublished_editions_are_listed_separately(tmp_path: Path) -> None:
     editions = make_project(tmp_path) / "editions"
-    write_edition(editions, "2099-01", "Far future", date(2099, 1, 1))
+    add_edition(editions, "2099-01", "Far future", date(2099, 1, 1))
     cat = load_catalogue(editions, LONDON, datetime.now(UTC))
     assert [e.slug for e in cat.editions] == ["2021-05"]
     assert [e.slug for e in cat.unpublished] == ["2099-01"]

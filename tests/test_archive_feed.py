@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 
 from linked.archive import build_archive
 from linked.edition import load_edition
-from tests.fixtures.projects import EXAMPLE, make_project, project_settings, write_edition
+from tests.fixtures.project import EXAMPLE, add_edition, make_project, project_settings
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://bulletin.example.org"
@@ -18,14 +18,14 @@ BASE = "https://bulletin.example.org"
 
 def build_feed(tmp_path: Path) -> ET.Element:
     root = make_project(tmp_path / "p")
-    write_edition(
+    add_edition(
         root / "editions",
         "2021-07",
         "July",
         date(2021, 7, 30),
         articles=[("Summer", "Last *article* text, in full.")],
     )
-    write_edition(root / "editions", "2099-01", "Future", date(2099, 1, 1))
+    add_edition(root / "editions", "2099-01", "Future", date(2099, 1, 1))
     out = tmp_path / "site"
     build_archive(project_settings(root), out)
     return ET.fromstring((out / "feed.xml").read_bytes())

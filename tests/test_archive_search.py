@@ -9,12 +9,12 @@ from pathlib import Path
 from linked.archive import build_archive
 from linked.archive.search import EXCERPT_CHARS, excerpt
 from linked.edition import load_edition
-from tests.fixtures.projects import EXAMPLE, make_project, project_settings, write_edition
+from tests.fixtures.project import EXAMPLE, add_edition, make_project, project_settings
 
 
 def test_search_index_holds_titles_anchors_and_short_text(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
-    write_edition(root / "editions", "2099-01", "Future", date(2099, 1, 1))
+    add_edition(root / "editions", "2099-01", "Future", date(2099, 1, 1))
     out = tmp_path / "site"
     build_archive(project_settings(root), out)
     index = json.loads((out / "search.json").read_text())

@@ -14,7 +14,7 @@ from linked.archive import build_archive
 from linked.compose import Composer, fill, greeting
 from linked.edition import load_edition
 from tests.fixtures.browser import no_horizontal_scroll
-from tests.fixtures.projects import EXAMPLE, make_project, project_settings
+from tests.fixtures.project import EXAMPLE, make_project, project_settings
 from tests.fixtures.servers import free_port, serve
 
 pytestmark = pytest.mark.browser

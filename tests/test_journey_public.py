@@ -129,3 +129,25 @@ def test_public_journey(
     assert status_of(settings, READER) == SubscriberStatus.unsubscribed
     check_page(page, "unsubscribed", artifacts)
     page.context.close()
+
+
+def test_subscribe_page_and_its_error(
+    browser: Any, site: tuple[str, Settings], artifacts: Path
+) -> None:
+    """The subscribe page in the site's layout and stylesheet; a mistake is shown in words."""
+    base, _ = site
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base}/subscribe")
+    nav = page.get_by_role("navigation", name="Main")
+    # The archive's stylesheet, served by the live app, styles this page too.
+    assert nav.evaluate("n => getComputedStyle(n).backgroundColor") == "rgb(29, 53, 87)"
+    assert nav.get_by_role("link", name="Subscribe").get_attribute("aria-current") == "page"
+    check_page(page, "subscribe", artifacts)
+
+    page.get_by_label("Email address").fill("jo.reader")
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_label("Email address").get_attribute("aria-invalid") == "true"
+    check_page(page, "subscribe-error", artifacts)
+    page.context.close()

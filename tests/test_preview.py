@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from linked.preview import create_preview_app
 from linked.preview.changes import Changes
 from linked.preview.page import preview_edition
-from tests.fixtures.projects import EXAMPLE, make_project, project_settings
+from tests.fixtures.project import EXAMPLE, make_project, project_settings
 
 BASE = "http://127.0.0.1:8025"
 

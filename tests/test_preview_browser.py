@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from linked.preview import create_preview_app
-from tests.fixtures.projects import EXAMPLE, make_project, project_settings
+from tests.fixtures.project import EXAMPLE, make_project, project_settings
 from tests.fixtures.servers import free_port, serve
 
 pytestmark = pytest.mark.browser

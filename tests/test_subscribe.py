@@ -8,11 +8,13 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
+from linked.archive import Archive
 from linked.settings import Settings
 from linked.subscribers import service
 from linked.subscribers.models import ConsentEvent, Subscriber, SubscriberStatus
@@ -64,6 +66,39 @@ def test_subscribe_form_is_an_accessible_page(client: TestClient) -> None:
     assert '<html lang="en-GB">' in html and 'href="#main"' in html
     assert "<header" in html and '<main id="main"' in html and "<footer" in html
     assert '<label for="email">' in html and 'name="website"' in html
+
+
+def test_subscribe_pages_share_the_archive_layout(client: TestClient, settings: Settings) -> None:
+    """Same header, stylesheet and policies as the archive; the stylesheet is served here."""
+    archive = BeautifulSoup(Archive(settings).not_found_page(), "html.parser")
+    csp = {"http-equiv": "Content-Security-Policy"}
+    for url in ["/subscribe", _path(confirm_url(settings, 1)), _path(unsubscribe_url(settings, 1))]:
+        page = BeautifulSoup(client.get(url).text, "html.parser")
+        assert page.select_one("header") == archive.select_one("header"), url
+        assert page.find("meta", attrs=csp) == archive.find("meta", attrs=csp), url
+        assert page.select_one("nav[aria-label=Main]") is not None, url
+        # Token URLs must not leak through Referer, not even to our own stylesheet.
+        assert page.find("meta", attrs={"name": "referrer"})["content"] == "no-referrer"  # type: ignore[index]
+        sheet = page.find("link", rel="stylesheet")
+        assert sheet == archive.find("link", rel="stylesheet"), url
+        assert client.get(_path(str(sheet["href"]))).status_code == 200  # type: ignore[index]
+        for tag in page.find_all(["script", "img", "iframe", "link"]):
+            ref = str(tag.get("src") or tag.get("href"))
+            assert ref.startswith(("http://testserver/", "data:")), ref
+        # One subscribe form: the subscribe page's own, else the footer's.
+        email_fields = page.select("form input[name=email]")
+        assert len(email_fields) == 1 and (url == "/subscribe") != bool(page.select("footer form"))
+
+
+def test_typed_values_come_back_escaped_with_the_error(client: TestClient) -> None:
+    response = client.post("/subscribe", data={"email": "<b>x", "name": '<i>"Sam"</i>'})
+    page = BeautifulSoup(response.text, "html.parser")
+    email, name = page.select_one("main input#email"), page.select_one("main input#name")
+    assert email is not None and email["value"] == "<b>x" and email["aria-invalid"] == "true"
+    assert name is not None and name["value"] == '<i>"Sam"</i>'
+    error = page.select_one(f"#{email['aria-describedby']}")
+    assert error is not None and error["role"] == "alert"
+    assert "<b>x" not in response.text and "<i>" not in response.text
 
 
 def test_subscribe_records_pending_and_mails_a_confirmation(

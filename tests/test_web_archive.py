@@ -11,14 +11,14 @@ from fastapi.testclient import TestClient
 
 from linked.archive import Archive, build_archive
 from linked.web.archive import router
-from tests.fixtures.projects import make_project, project_settings, write_edition
+from tests.fixtures.project import add_edition, make_project, project_settings
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = make_project(tmp_path / "p")
-    write_edition(root / "editions", "2021-07", "Midsummer", date(2021, 7, 30), number=4)
-    write_edition(root / "editions", "2099-01", "Future", date(2099, 1, 1))
+    add_edition(root / "editions", "2021-07", "Midsummer", date(2021, 7, 30), number=4)
+    add_edition(root / "editions", "2099-01", "Future", date(2099, 1, 1))
     return root
 
 

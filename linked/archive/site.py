@@ -19,11 +19,11 @@ from jinja2 import TemplateError
 from linked.archive.catalogue import Catalogue, Skipped, catalogue, load_all
 from linked.archive.feed import atom_feed
 from linked.archive.search import search_json
-from linked.archive.templates import web_environment
+from linked.archive.templates import page_context, web_environment
 from linked.archive.views import edition_context, summary
 from linked.compose import EditionView, Renderer
 from linked.compose.templates import template_dirs
-from linked.compose.urls import edition_url, static_url
+from linked.compose.urls import edition_url
 from linked.edition import Edition
 from linked.errors import LinkedError
 from linked.settings import Settings
@@ -77,24 +77,10 @@ class Archive:
 
     # Pages ----------------------------------------------------------------
 
-    def _common(self, canonical: str | None) -> dict[str, Any]:
-        base = self.base
-        return {
-            "settings": self.settings,
-            "canonical": canonical,
-            "home_url": f"{base}/",
-            "search_url": f"{base}/search.html",
-            "search_json_url": f"{base}/search.json",
-            "feed_url": f"{base}/feed.xml",
-            "subscribe_url": f"{base}/subscribe",
-            "css_url": static_url(base, "archive.css"),
-            "script_url": static_url(base, "search.js"),
-            "logo_url": static_url(base, "logo.png"),
-        }
-
     def _render(self, name: str, canonical: str | None, **context: Any) -> str:
         try:
-            return self.env.get_template(name).render({**self._common(canonical), **context})
+            variables = {**page_context(self.settings, canonical), **context}
+            return self.env.get_template(name).render(variables)
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             where = f" (line {line})" if line else ""

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from linked.archive.templates import page_context, web_environment
 from linked.settings import Settings
 
-#: Templates shipped with Linked, used for any page a project does not override.
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-
-
-def page_environment(settings: Settings) -> Environment:
-    """Jinja for ``templates/web``: the project's templates first, then Linked's own."""
-    folders = [settings.templates_dir / "web", DEFAULT_TEMPLATES / "web"]
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders]),
-        # Every value a subscriber typed ends up in a page: escape all of them.
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["settings"] = settings
-    return env
+#: Confirm and unsubscribe URLs hold tokens: nothing these pages load or link to may see them.
+REFERRER_POLICY = "no-referrer"
 
 
 def wants_json(request: Request) -> bool:
@@ -45,10 +30,12 @@ class Pages:
     """Answers a request with a page or its JSON twin, from the same data."""
 
     def __init__(self, settings: Settings) -> None:
-        self.env = page_environment(settings)
+        # The archive's environment and variables: one layout (web/base.html) for both.
+        self.env = web_environment(settings)
+        self.common = page_context(settings, referrer_policy=REFERRER_POLICY)
 
     def render(self, template: str, **context: Any) -> str:
-        return self.env.get_template(template).render(**context)
+        return self.env.get_template(template).render({**self.common, **context})
 
     def respond(
         self,
@@ -61,7 +48,7 @@ class Pages:
     ) -> Response:
         """``data`` is the JSON body; the page gets ``data`` and ``context`` as variables."""
         # Personal pages (tokens, addresses) must never be stored by shared caches.
-        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": REFERRER_POLICY}
         if wants_json(request):
             return JSONResponse(data, status_code=status_code, headers=headers)
         html = self.render(template, **data, **context)
@@ -77,8 +64,8 @@ class Pages:
         status_code: int = 200,
         **context: Any,
     ) -> Response:
-        """A simple message page (``message.html``) or ``{"status", "message"}`` as JSON."""
+        """A simple message page (``web/message.html``) or ``{"status", "message"}`` as JSON."""
         data = {"status": status, "message": message}
         return self.respond(
-            request, "message.html", data, status_code=status_code, title=title, **context
+            request, "web/message.html", data, status_code=status_code, title=title, **context
         )

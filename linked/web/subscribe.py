@@ -88,7 +88,7 @@ async def _form_values(request: Request) -> dict[str, str] | None:
 @router.get("/subscribe", summary="The subscribe form")
 async def subscribe_form(request: Request) -> Response:
     pages = pages_of(request)
-    return pages.respond(request, "subscribe.html", {"fields": list(_FIELDS)})
+    return pages.respond(request, "web/subscribe.html", {"fields": list(_FIELDS)})
 
 
 @router.post("/subscribe", summary="Ask to subscribe", openapi_extra=_SUBSCRIBE_OPENAPI)
@@ -114,7 +114,7 @@ async def subscribe(request: Request, background: BackgroundTasks) -> Response:
     except InvalidAddress as exc:
         data = {"status": "invalid", "message": str(exc), "fields": list(_FIELDS)}
         return pages.respond(
-            request, "subscribe.html", data, status_code=422, email=email, name=name or ""
+            request, "web/subscribe.html", data, status_code=422, email=email, name=name or ""
         )
     except service.RateLimited as exc:
         return pages.message(request, "rate_limited", "Please wait", str(exc), status_code=429)
