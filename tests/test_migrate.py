@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from sqlalchemy import Engine, MetaData, inspect
 from sqlmodel import SQLModel
 
 # Registers every table in SQLModel.metadata, whichever tests ran before.
 import linked.delivery.models
 import linked.scheduler.models
 import linked.subscribers.models  # noqa: F401
-from linked.db.migrate import current_revision, head_revision, upgrade
+from linked.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from linked.scheduler.runtime import JOBS_TABLE, Scheduler
 from linked.settings import Settings
 
 
@@ -27,8 +30,40 @@ def test_first_revision_name_is_stable(engine: Engine) -> None:
     assert "subscriber" in inspect(engine).get_table_names()
 
 
+def _expected_schema(engine: Engine) -> MetaData:
+    """Our models plus APScheduler's job table, as its job store defines it."""
+    expected = MetaData()
+    for table in SQLModel.metadata.tables.values():
+        table.to_metadata(expected)
+    SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE).jobs_t.to_metadata(expected)
+    return expected
+
+
 def test_migrations_match_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, SQLModel.metadata)
+        differences = compare_metadata(context, _expected_schema(engine))
     assert differences == []
+
+
+def test_the_scheduler_finds_its_job_table_made_by_the_migration(
+    settings: Settings, engine: Engine
+) -> None:
+    assert JOBS_TABLE in inspect(engine).get_table_names()
+    scheduler = Scheduler(settings, db=engine)
+    scheduler.start()
+    scheduler.shutdown()
+    assert upgrade(settings, engine) == head_revision()
+
+
+def test_a_job_table_apscheduler_made_before_0005_is_kept(
+    settings: Settings, engine: Engine
+) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004_workers")
+    assert JOBS_TABLE not in inspect(engine).get_table_names()
+    SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE).jobs_t.create(engine)
+    assert upgrade(settings, engine) == head_revision()
+    assert JOBS_TABLE in inspect(engine).get_table_names()

@@ -4,7 +4,7 @@ Revision ID: 0003_schedule
 Revises: 0002_deliveries
 
 APScheduler keeps the pending jobs themselves in its own ``apscheduler_jobs`` table,
-which its SQLAlchemy job store creates when a scheduler first starts.
+made by ``0005_scheduler_jobs``.
 """
 
 from __future__ import annotations
