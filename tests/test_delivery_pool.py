@@ -15,8 +15,8 @@ SENDER = "bulletin@example.org"
 def test_wire_form_doubles_leading_dots_and_fixes_line_endings() -> None:
     assert wire_form(b"a\r\n.b\r\n") == b"a\r\n..b\r\n.\r\n"
     assert wire_form(b".a\nb") == b"..a\r\nb\r\n.\r\n"
-    assert wire_form(b"a\rb\r\n", crlf=False) == b"a\r\nb\r\n.\r\n"
-    assert wire_form(b"x\r\n", crlf=True) == b"x\r\n.\r\n"
+    assert wire_form(b"a\rb\r\n", prepared=False) == b"a\r\nb\r\n.\r\n"
+    assert wire_form(b"x\r\n", prepared=True) == b"x\r\n.\r\n"
 
 
 async def test_messages_arrive_intact_and_refusals_keep_the_connection(

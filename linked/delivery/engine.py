@@ -44,7 +44,7 @@ from sqlalchemy import Engine
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.models import DeliveryState, SendStatus, utcnow
-from linked.delivery.pool import ConnectionFailure, SMTPPool
+from linked.delivery.pool import ConnectionFailure, Lane, SMTPPool
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.store import Job, Outcome
 from linked.message import PreparedMessage, Recipient
@@ -224,18 +224,29 @@ class DeliveryRun:
         With ``overlap_recording`` a worker sends its next message while the outcome
         of the previous one is being committed, and waits for that commit before it
         hands over the new outcome: never more than two uncommitted messages per worker.
+        On the SMTP pool without a rate limit, a worker also takes the next row
+        (``following``) before sending, so that row's envelope can follow this
+        message's end of data on the same connection (only its envelope: its message
+        goes out on the next turn, so the bound above holds).
         """
         inflight: asyncio.Future[None] | None = None
+        following: Job | None = None
+        lane = self.transport.lane() if isinstance(self.transport, SMTPPool) else None
         try:
             while True:
-                try:
-                    job = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    if inflight is not None:  # nothing to overlap with: finish the record
-                        done, inflight = inflight, None
-                        await self._finish(done)
-                    job = await self._queue.get()
-                outcome = None if self.paused else await self._deliver(job)
+                if following is not None:
+                    job, following = following, None
+                else:
+                    try:
+                        job = self._queue.get_nowait()
+                    except asyncio.QueueEmpty:
+                        if inflight is not None:  # nothing to overlap with: finish the record
+                            done, inflight = inflight, None
+                            await self._finish(done)
+                        job = await self._queue.get()
+                if lane and self.limiter.unlimited and not self.paused and self._queue.qsize():
+                    following = self._queue.get_nowait()
+                outcome = None if self.paused else await self._deliver(job, lane, following)
                 if inflight is not None:
                     done, inflight = inflight, None
                     await self._finish(done)
@@ -249,6 +260,10 @@ class DeliveryRun:
                 else:
                     await self._finish(future)
         finally:
+            if lane is not None:
+                lane.release()
+            if following is not None:  # only its envelope can have left: it was not sent
+                self._unsent.append(following)
             if inflight is not None and not inflight.done():
                 inflight.cancel()
 
@@ -259,7 +274,9 @@ class DeliveryRun:
         finally:
             self._queue.task_done()
 
-    async def _deliver(self, job: Job) -> Outcome | None:
+    async def _deliver(
+        self, job: Job, lane: Lane | None = None, following: Job | None = None
+    ) -> Outcome | None:
         """Send one row's message; None when the send was paused before it left."""
         recipient = Recipient(job.email, job.name, self.unsubscribe_url(job.subscriber_id))
         message = self.prepared.render(recipient)
@@ -270,7 +287,7 @@ class DeliveryRun:
                 return None
             await self.limiter.acquire()
             try:
-                reply = await self._send(job.email, message)
+                reply = await self._send(job.email, message, lane, following)
             except ConnectionFailure as exc:
                 if exc.during_message:
                     drops += 1
@@ -287,11 +304,17 @@ class DeliveryRun:
                 self.progress.waiting = ""
             return Outcome("sent", reply)
 
-    async def _send(self, address: str, message: bytes) -> str:
-        if isinstance(self.transport, SMTPPool):
-            # PreparedMessage.render ends every line in CRLF.
-            return await self.transport.send_reply(
-                self.prepared.envelope_sender, [address], message, crlf=True
+    async def _send(
+        self, address: str, message: bytes, lane: Lane | None, following: Job | None
+    ) -> str:
+        if lane is not None:
+            # PreparedMessage.render ends every line in CRLF and starts none with a dot.
+            return await lane.send_reply(
+                self.prepared.envelope_sender,
+                [address],
+                message,
+                prepared=True,
+                then=[following.email] if following is not None else None,
             )
         await self.transport.send(self.prepared.envelope_sender, [address], message)
         return "accepted"
