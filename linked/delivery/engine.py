@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -221,15 +222,16 @@ class DeliveryRun:
     async def _work(self) -> None:
         """Take rows from the queue and send them, one at a time.
 
-        With ``overlap_recording`` a worker sends its next message while the outcome
-        of the previous one is being committed, and waits for that commit before it
-        hands over the new outcome: never more than two uncommitted messages per worker.
-        On the SMTP pool without a rate limit, a worker also takes the next row
-        (``following``) before sending, so that row's envelope can follow this
+        With ``overlap_recording`` a worker hands over each outcome as soon as it
+        has it and sends its next message while that outcome is being committed; but
+        before a message leaves, every outcome older than the last one must be
+        committed (:meth:`_settle`): never more than two uncommitted messages per
+        worker. On the SMTP pool without a rate limit, a worker also takes the next
+        row (``following``) before sending, so that row's envelope can follow this
         message's end of data on the same connection (only its envelope: its message
-        goes out on the next turn, so the bound above holds).
+        goes out on its own turn, so the bound holds).
         """
-        inflight: asyncio.Future[None] | None = None
+        pending: deque[asyncio.Future[None]] = deque()  # handed-over outcomes, oldest first
         following: Job | None = None
         lane = self.transport.lane() if isinstance(self.transport, SMTPPool) else None
         try:
@@ -240,44 +242,52 @@ class DeliveryRun:
                     try:
                         job = self._queue.get_nowait()
                     except asyncio.QueueEmpty:
-                        if inflight is not None:  # nothing to overlap with: finish the record
-                            done, inflight = inflight, None
-                            await self._finish(done)
+                        await self._settle(pending, 0)  # nothing to overlap with
                         job = await self._queue.get()
                 if lane and self.limiter.unlimited and not self.paused and self._queue.qsize():
                     following = self._queue.get_nowait()
-                outcome = None if self.paused else await self._deliver(job, lane, following)
-                if inflight is not None:
-                    done, inflight = inflight, None
-                    await self._finish(done)
+                outcome = None
+                if not self.paused:
+                    outcome = await self._deliver(job, lane, following, pending)
                 if outcome is None:
                     self._unsent.append(job)
                     self._queue.task_done()
                     continue
-                future = self._submit(job, outcome)
-                if self.options.overlap_recording:
-                    inflight = future
-                else:
-                    await self._finish(future)
+                pending.append(self._submit(job, outcome))
+                if not self.options.overlap_recording:
+                    await self._settle(pending, 0)
         finally:
             if lane is not None:
                 lane.release()
             if following is not None:  # only its envelope can have left: it was not sent
                 self._unsent.append(following)
-            if inflight is not None and not inflight.done():
-                inflight.cancel()
+            for future in pending:
+                if not future.done():
+                    future.cancel()
 
-    async def _finish(self, future: asyncio.Future[None]) -> None:
-        """Wait until a submitted outcome is committed, then mark its row's queue item done."""
-        try:
-            await future
-        finally:
-            self._queue.task_done()
+    async def _settle(self, pending: deque[asyncio.Future[None]], keep: int) -> None:
+        """Wait until at most ``keep`` handed-over outcomes are uncommitted (oldest first).
+
+        Each committed one marks its row's queue item done.
+        """
+        while len(pending) > keep:
+            try:
+                await pending[0]
+            finally:
+                pending.popleft()
+                self._queue.task_done()
 
     async def _deliver(
-        self, job: Job, lane: Lane | None = None, following: Job | None = None
+        self,
+        job: Job,
+        lane: Lane | None = None,
+        following: Job | None = None,
+        pending: deque[asyncio.Future[None]] | None = None,
     ) -> Outcome | None:
-        """Send one row's message; None when the send was paused before it left."""
+        """Send one row's message; None when the send was paused before it left.
+
+        Before it leaves, all of ``pending`` but the newest must be committed.
+        """
         recipient = Recipient(job.email, job.name, self.unsubscribe_url(job.subscriber_id))
         message = self.prepared.render(recipient)
         drops = 0
@@ -286,6 +296,8 @@ class DeliveryRun:
             if self.paused:
                 return None
             await self.limiter.acquire()
+            if pending:
+                await self._settle(pending, 1)
             try:
                 reply = await self._send(job.email, message, lane, following)
             except ConnectionFailure as exc:
