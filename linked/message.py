@@ -111,28 +111,37 @@ def _clean(value: str, what: str) -> str:
 
 
 def _qp(text: str) -> str:
+    """Quoted-printable lines ending in CRLF, or in a soft line break (``=``) after the text.
+
+    The soft break lets the next piece start on a fresh encoded line.
+    """
     # body_encode works on characters < 256: hand it the UTF-8 bytes as latin-1 characters.
     encoded = quoprimime.body_encode(
         text.encode("utf-8").decode("latin-1"), maxlinelen=MAX_QP_LINE, eol=CRLF
     )
-    if encoded.startswith(".") or CRLF + "." in encoded:
-        encoded = _no_leading_dots(encoded)
+    too_long = False
+    if not encoded.endswith(CRLF):
+        too_long = len(encoded.rpartition(CRLF)[2]) >= MAX_QP_LINE  # no room for the "="
+        encoded += "=" + CRLF
+    if too_long or encoded.startswith(".") or CRLF + "." in encoded:
+        encoded = _fit(encoded)
     return encoded
 
 
-def _no_leading_dots(encoded: str) -> str:
-    """Write a dot that starts a quoted-printable line as ``=2E`` (it decodes the same).
+def _fit(encoded: str) -> str:
+    """Start no line with a dot (written ``=2E``, which decodes the same) and split long lines.
 
-    A line that grows past :data:`MAX_QP_LINE` by it is split with a soft line break,
-    never inside an ``=XX`` escape.
+    Lines are split with a soft line break, never inside an ``=XX`` escape, so that
+    none is longer than :data:`MAX_QP_LINE`.
     """
     lines: list[str] = []
     for line in encoded.split(CRLF):
-        while line.startswith("."):
-            line = "=2E" + line[1:]
+        while True:
+            if line.startswith("."):
+                line = "=2E" + line[1:]
             if len(line) <= MAX_QP_LINE:
                 break
-            cut = MAX_QP_LINE - 3
+            cut = MAX_QP_LINE - 1
             cut -= 1 if line[cut - 1] == "=" else 2 if line[cut - 2] == "=" else 0
             lines.append(line[:cut] + "=")
             line = line[cut:]
@@ -162,9 +171,7 @@ class _Body:
     def _encode(self, text: str, *, escape: bool) -> str:
         if escape and self.is_html:
             text = html.escape(text, quote=True)
-        encoded = _qp(text)
-        # A soft line break lets the next piece start on a fresh encoded line.
-        return encoded if encoded.endswith(CRLF) else encoded + "=" + CRLF
+        return _qp(text)
 
     def chunks(self, values: dict[str, str]) -> list[bytes]:
         """The encoded body for these slot values, in pieces to join."""

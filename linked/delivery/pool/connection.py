@@ -155,8 +155,13 @@ class PooledConnection:
         :func:`wire_form`.
         """
         opened, self.opened = self.opened, None
-        if opened is not None and (opened.sender, opened.recipients) != (sender, tuple(recipients)):
-            self._drop()  # not the message the server waits for
+        if opened is not None and (
+            (opened.sender, opened.recipients) != (sender, tuple(recipients))
+            or (opened.error is None and not (self.reader and self.reader.usable))
+        ):
+            # Not the message the server waits for, or the server hung up meanwhile:
+            # nothing of it left, so it starts afresh on a new connection.
+            self._drop()
             opened = None
         try:
             if opened is not None and opened.error is not None:
