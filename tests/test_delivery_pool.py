@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtplib import SMTPResponseException
+from aiosmtplib.response import SMTPResponse
 
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.pool import ConnectionFailure, SMTPPool, wire_form
 from linked.delivery.pool.connection import Opened
+from linked.delivery.pool.wire import ReplyReader
 from linked.transport import SMTPURL, PermanentFailure, TemporaryFailure
 from tests.fixtures.faulty_smtp import FaultySMTP, Switchable, free_port
 
@@ -285,3 +288,38 @@ async def test_pipelined_sending_over_tls(tmp_path: Path, scheme: str) -> None:
         controller.stop()
     assert [m.recipients for m in handler.messages] == [("a@example.net",), ("b@example.net",)]
     assert handler.sessions == (2 if scheme == "smtp+starttls" else 1)  # EHLO again after TLS
+
+
+class _Wire(asyncio.Transport):
+    """A transport that keeps what is written, for feeding a ReplyReader by hand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def abort(self) -> None:
+        self.closed = True
+
+
+async def test_replies_are_parsed_across_chunks_and_continuation_lines() -> None:
+    wire = _Wire()
+    reader = ReplyReader(asyncio.Protocol(), wire, timeout=5)
+    exchange = asyncio.ensure_future(reader.exchange(b"MAIL\r\nDATA\r\n", 2))
+    await asyncio.sleep(0)
+    for chunk in (b"250-first\r\n25", b"0 second\r\n354 go", b" ahead\n"):
+        reader.data_received(chunk)
+    assert await exchange == [SMTPResponse(250, "first\nsecond"), SMTPResponse(354, "go ahead")]
+    assert wire.written == b"MAIL\r\nDATA\r\n"
+    broken = asyncio.ensure_future(reader.exchange(b"RSET\r\n", 1))
+    await asyncio.sleep(0)
+    reader.data_received(b"hello\r\n")
+    with pytest.raises(SMTPResponseException, match="Malformed"):
+        await broken
+    assert wire.closed and not reader.usable

@@ -222,13 +222,13 @@ class PooledConnection:
                 else:
                     await self._reset()
                 raise error
-        payload = wire_form(message, prepared=prepared)
         following = self._chain(sender, then)
+        payload = wire_form(message, prepared=prepared, then=following or b"")
         if following is None or then is None:
             replies = await reader.exchange(payload, 1)
         else:
             count = 1 + len(then) + 2
-            replies = await reader.exchange(payload + following, count, at_least=1)
+            replies = await reader.exchange(payload, count, at_least=1)
             if len(replies) < count:
                 self._drop()  # dropped after this message's reply: the next starts afresh
             else:

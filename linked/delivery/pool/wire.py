@@ -25,16 +25,17 @@ MAX_PENDING = 4 * MAX_LINE
 _CONTROLS = bytes(range(32)) + b"\x7f"
 
 
-def wire_form(message: bytes, *, prepared: bool = False) -> bytes:
+def wire_form(message: bytes, *, prepared: bool = False, then: bytes = b"") -> bytes:
     """The DATA payload: CRLF line endings, leading dots doubled, ending in ``.CRLF``.
 
     ``prepared=True`` promises what :meth:`PreparedMessage.render` guarantees: every
     line ends in CRLF and none starts with a dot, so the message goes out as it is.
     Otherwise this is done with ``bytes`` methods (C speed) rather than aiosmtplib's
     regular expressions, which cost more than the rest of a message's sending.
+    ``then`` (commands pipelined behind the end of data) is appended in the same copy.
     """
     if prepared:
-        return message + b".\r\n"
+        return b"".join((message, b".\r\n", then))
     endings = message.count(b"\r\n")
     if message.count(b"\n") != endings or message.count(b"\r") != endings:
         message = normalize_message_line_endings(message)
@@ -42,7 +43,7 @@ def wire_form(message: bytes, *, prepared: bool = False) -> bytes:
         message = (b"\r\n" + message).replace(b"\r\n.", b"\r\n..")[2:]
     if not message.endswith(b"\r\n"):
         message += b"\r\n"
-    return message + b".\r\n"
+    return b"".join((message, b".\r\n", then))
 
 
 def envelope(sender: str, recipients: Sequence[str], *, smtputf8: bool) -> bytes:
@@ -87,6 +88,7 @@ class ReplyReader(asyncio.Protocol):
         self.timeout = timeout
         self.error: aiosmtplib.SMTPException | None = None
         self._buffer = bytearray()
+        self._lines: list[str] = []  # a multi-line reply's lines so far
         self._replies: list[SMTPResponse] = []
         self._wanted = 0
         self._waiter: asyncio.Future[None] | None = None
@@ -131,7 +133,7 @@ class ReplyReader(asyncio.Protocol):
                 raise
         finally:
             self._waiter = None
-        replies, self._replies = self._replies, []
+        replies, self._replies = self._replies[:count], []
         return replies
 
     def close(self) -> None:
@@ -148,16 +150,20 @@ class ReplyReader(asyncio.Protocol):
         self._stirred = True
         buffer = self._buffer
         buffer += data
-        replies = self._replies
-        try:
-            while len(replies) < self._wanted and (reply := self._parse()) is not None:
-                replies.append(reply)
-        except aiosmtplib.SMTPResponseException as exc:
-            self._fail(exc)
-            self.transport.abort()
-            return
-        if len(replies) >= self._wanted:
-            del buffer[:]
+        end = buffer.rfind(b"\n") + 1
+        if end:
+            complete = bytes(buffer[:end])
+            del buffer[:end]
+            try:
+                for line in complete.split(b"\n")[:-1]:
+                    self._parse(line)
+            except aiosmtplib.SMTPResponseException as exc:
+                self._fail(exc)
+                self.transport.abort()
+                return
+        if len(self._replies) >= self._wanted:
+            buffer.clear()  # anything more was not asked for
+            self._lines = []
             waiter.set_result(None)
         elif len(buffer) > MAX_PENDING:
             self._fail(aiosmtplib.SMTPResponseException(-1, "Response too long"))
@@ -176,28 +182,21 @@ class ReplyReader(asyncio.Protocol):
 
     # Internals ---------------------------------------------------------------
 
-    def _parse(self) -> SMTPResponse | None:
-        """Take one complete (maybe multi-line) reply off the buffer, or None."""
-        buffer = self._buffer
-        start = 0
-        lines: list[str] = []
-        while (end := buffer.find(b"\n", start)) != -1:
-            line = bytes(buffer[start : end + 1])
-            if len(line) > MAX_LINE:
-                raise aiosmtplib.SMTPResponseException(-1, "Response too long")
-            try:
-                code = int(line[:3])
-            except ValueError:
-                text = line.decode("utf-8", "ignore")
-                raise aiosmtplib.SMTPResponseException(
-                    -1, f"Malformed SMTP response line: {text}"
-                ) from None
-            start = end + 1
-            lines.append(line[4:].strip(b" \t\r\n").decode("utf-8", "surrogateescape"))
-            if line[3:4] != b"-":
-                del buffer[:start]
-                return SMTPResponse(code, "\n".join(lines))
-        return None
+    def _parse(self, line: bytes) -> None:
+        """Take one reply line; a reply is complete at a line without ``-`` after its code."""
+        if len(line) > MAX_LINE:
+            raise aiosmtplib.SMTPResponseException(-1, "Response too long")
+        try:
+            code = int(line[:3])
+        except ValueError:
+            text = line.decode("utf-8", "ignore")
+            raise aiosmtplib.SMTPResponseException(
+                -1, f"Malformed SMTP response line: {text}"
+            ) from None
+        self._lines.append(line[4:].strip(b" \t\r").decode("utf-8", "surrogateescape"))
+        if line[3:4] != b"-":
+            self._replies.append(SMTPResponse(code, "\n".join(self._lines)))
+            self._lines = []
 
     def _fail(self, error: aiosmtplib.SMTPException) -> None:
         if self.error is None:
