@@ -26,7 +26,9 @@ is gone are re-queued at once; rows owned elsewhere are re-queued when their lea
 again. Nothing is lost: a row leaves ``sending`` only by a committed outcome or by
 that rule. The only possible duplicates are messages that went on the wire and
 whose outcome was not yet committed when the process died: per worker, the message
-on the wire and the one whose outcome was being committed. So **at most
+on the wire and the one whose outcome was being committed. (The next row's envelope
+may be on the wire too, pipelined behind the end of data, but never its message: a
+server drops a transaction whose data never ended.) So **at most
 ``2 × smtp_pool_size`` duplicates per crash** (``smtp_pool_size`` with
 ``overlap_recording`` off). ``tests/test_delivery_crash.py`` kills the process
 with SIGKILL at random points and checks exactly this.
