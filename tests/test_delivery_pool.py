@@ -124,15 +124,14 @@ async def test_the_next_envelope_rides_behind_the_end_of_data(faults: Switchable
     pool = SMTPPool(SMTPURL.parse(faults.url), size=1)
     lane = pool.lane()
     try:
-        assert (await lane.send_reply(SENDER, ["a@example.net"], BODY, then=["b@example.net"]))[
-            :3
-        ] == "250"
+        reply = await lane.send_reply(SENDER, ["a@example.net"], BODY, then=["b@example.net"])
+        assert reply.startswith("250")
         if faults.handler.pipelining:  # the server now waits for b's message on that connection
             assert lane.held is not None
             assert lane.held.opened == Opened(SENDER, ("b@example.net",), None)
         else:
             assert lane.held is None
-        assert (await lane.send_reply(SENDER, ["b@example.net"], BODY))[:3] == "250"
+        assert (await lane.send_reply(SENDER, ["b@example.net"], BODY)).startswith("250")
         assert lane.held is None
     finally:
         lane.release()
@@ -169,6 +168,23 @@ async def test_refusals_around_a_pipelined_end_of_data_go_to_the_right_message(
     assert _delivered(faults) == ["c@example.net", "d@example.net"]
     assert handler.rcpt_attempts["gone@example.net"] == 1
     assert handler.sessions == 1  # refused envelopes were reset with RSET, not reconnected
+
+
+async def test_a_421_for_the_next_envelope_ends_the_session(faults: Switchable) -> None:
+    faults.handler.temporary["b@example.net"] = ["421 4.3.2 closing"]
+    pool = SMTPPool(SMTPURL.parse(faults.url), size=1)
+    lane = pool.lane()
+    try:
+        await lane.send_reply(SENDER, ["a@example.net"], BODY, then=["b@example.net"])
+        with pytest.raises(TemporaryFailure) as closing:
+            await lane.send_reply(SENDER, ["b@example.net"], BODY, then=["c@example.net"])
+        assert closing.value.code == 421 and lane.held is None
+        await lane.send_reply(SENDER, ["c@example.net"], BODY)
+    finally:
+        lane.release()
+        await pool.close()
+    assert _delivered(faults) == ["a@example.net", "c@example.net"]
+    assert faults.handler.sessions == 2  # a new session after the 421
 
 
 async def test_a_connection_closed_after_an_accepted_message_keeps_its_reply(

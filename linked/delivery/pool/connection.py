@@ -233,9 +233,10 @@ class PooledConnection:
                 self._drop()  # dropped after this message's reply: the next starts afresh
             else:
                 error = envelope_error(replies[1:], sender, then)
-                if error is not None and replies[-1].code == 354:
-                    self._drop()  # as above: never a message to only some recipients
-                elif error is not None and replies[-1].code == 421:
+                if error is not None and (
+                    replies[-1].code == 354  # as above: never a message to only some recipients
+                    or getattr(error, "code", None) == 421  # the server is closing this session
+                ):
                     self._drop()
                 self.opened = Opened(sender, tuple(then), error)
         response = replies[0]
