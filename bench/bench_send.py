@@ -8,8 +8,10 @@ subscribers) is made in a temporary folder, and ``python -m linked send EDITION
 ``smtp-source -d -s 10 -m N -l 20000`` is timed against the same sink: the
 ceiling. Reported: messages per second for the whole command (start-up, check,
 compose, plan and send) and for the send phase alone (first to last ``sent_at``),
-the ratio of each to the ceiling, and the child's peak RSS (``os.wait4``) at the
-``--memory`` list sizes. The sink runs unprivileged (``-u nobody``).
+the ratio of each to the ceiling, the child's CPU time per message (user + system,
+steadier than rates on a shared machine), its peak RSS (``os.wait4``) at the
+``--memory`` list sizes, and the load average. The sink runs unprivileged
+(``-u nobody``).
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ def run_linked(port: int, count: int, pool: int) -> dict[str, float]:
             "wall_rate": count / wall,
             "send_rate": count / phase if phase > 0 else float("inf"),
             "peak_rss_mb": usage.ru_maxrss / 1024,
+            "cpu_us_per_msg": (usage.ru_utime + usage.ru_stime) / count * 1e6,
         }
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -217,6 +220,7 @@ def main() -> None:
                 f"run {run + 1}: ceiling {ceilings[-1]:.0f} msg/s; linked "
                 f"{linked[-1]['wall_rate']:.0f} msg/s whole command, "
                 f"{linked[-1]['send_rate']:.0f} msg/s send phase, "
+                f"{linked[-1]['cpu_us_per_msg']:.0f} µs CPU/msg, "
                 f"peak RSS {linked[-1]['peak_rss_mb']:.1f} MB",
                 flush=True,
             )
@@ -233,6 +237,7 @@ def main() -> None:
                 "linked_msgs_per_s_send_phase": round(send_rate),
                 "ratio_whole_command": round(wall_rate / ceiling, 3),
                 "ratio_send_phase": round(send_rate / ceiling, 3),
+                "cpu_us_per_msg": round(statistics.median(r["cpu_us_per_msg"] for r in linked)),
             }
         memory = {}
         for count in [int(c) for c in args.memory.split(",") if c]:
@@ -242,6 +247,7 @@ def main() -> None:
             result["peak_rss_mb"] = {str(k): round(v, 1) for k, v in memory.items()}
             values = list(memory.values())
             result["rss_spread"] = round(max(values) / min(values) - 1, 3)
+        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
         print(json.dumps(result, indent=2))
     finally:
         sink.terminate()

@@ -6,11 +6,17 @@ encodes each recipient's few values (To, greeting, unsubscribe URL,
 List-Unsubscribe, Message-ID, Date) and joins bytes: no MJML, Markdown or
 ``EmailMessage`` work per recipient. When DKIM is configured each rendered message
 is signed last. The only I/O is reading the DKIM key, once, when preparing.
+
+No line of a rendered message starts with a dot (the quoted-printable bodies write
+such a dot as ``=2E``), so SMTP never has to double one: the message goes on the
+wire as it is, without another copy of its bytes (see
+:func:`linked.delivery.pool.wire_form`).
 """
 
 from __future__ import annotations
 
 import html
+import random
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,6 +35,10 @@ from linked.errors import LinkedError
 from linked.settings import Settings
 
 CRLF = "\r\n"
+#: Message-ID randomness (seeded from the system's random source at import).
+_ids = random.Random()
+#: Longest quoted-printable line, soft line break included (RFC 2045).
+MAX_QP_LINE = 76
 #: Headers a DKIM signature covers; both List-Unsubscribe headers, so RFC 8058 one-click holds.
 DKIM_HEADERS = (
     "From",
@@ -101,39 +111,72 @@ def _clean(value: str, what: str) -> str:
 
 
 def _qp(text: str) -> str:
+    """Quoted-printable lines ending in CRLF, or in a soft line break (``=``) after the text.
+
+    The soft break lets the next piece start on a fresh encoded line.
+    """
     # body_encode works on characters < 256: hand it the UTF-8 bytes as latin-1 characters.
-    return quoprimime.body_encode(text.encode("utf-8").decode("latin-1"), maxlinelen=76, eol=CRLF)
+    encoded = quoprimime.body_encode(
+        text.encode("utf-8").decode("latin-1"), maxlinelen=MAX_QP_LINE, eol=CRLF
+    )
+    too_long = False
+    if not encoded.endswith(CRLF):
+        too_long = len(encoded.rpartition(CRLF)[2]) >= MAX_QP_LINE  # no room for the "="
+        encoded += "=" + CRLF
+    if too_long or encoded.startswith(".") or CRLF + "." in encoded:
+        encoded = _fit(encoded)
+    return encoded
+
+
+def _fit(encoded: str) -> str:
+    """Start no line with a dot (written ``=2E``, which decodes the same) and split long lines.
+
+    Lines are split with a soft line break, never inside an ``=XX`` escape, so that
+    none is longer than :data:`MAX_QP_LINE`.
+    """
+    lines: list[str] = []
+    for line in encoded.split(CRLF):
+        while True:
+            if line.startswith("."):
+                line = "=2E" + line[1:]
+            if len(line) <= MAX_QP_LINE:
+                break
+            cut = MAX_QP_LINE - 1
+            cut -= 1 if line[cut - 1] == "=" else 2 if line[cut - 2] == "=" else 0
+            lines.append(line[:cut] + "=")
+            line = line[cut:]
+        lines.append(line)
+    return CRLF.join(lines)
 
 
 class _Body:
-    """One MIME part's body: literal QP-encoded chunks with slot names between them."""
+    """One MIME part's body: literal QP-encoded bytes with slot names (str) between them."""
 
     def __init__(self, template: str, *, is_html: bool) -> None:
         self.is_html = is_html
         text = template.replace("\r\n", "\n").replace("\n", CRLF)
-        self.pieces: list[tuple[bool, str]] = []  # (is_slot, encoded literal or slot name)
+        self.pieces: list[bytes | str] = []
         pos = 0
         for match in MARKER.finditer(text):
             self._literal(text[pos : match.start()])
-            self.pieces.append((True, match.group(1).lower()))
+            self.pieces.append(match.group(1).lower())
             pos = match.end()
         self._literal(text[pos:])
-        self.slots = {name for is_slot, name in self.pieces if is_slot}
+        self.slots = {piece for piece in self.pieces if isinstance(piece, str)}
 
     def _literal(self, text: str) -> None:
         if text:
-            self.pieces.append((False, self._encode(text, escape=False)))
+            self.pieces.append(self._encode(text, escape=False).encode("ascii"))
 
     def _encode(self, text: str, *, escape: bool) -> str:
         if escape and self.is_html:
             text = html.escape(text, quote=True)
-        encoded = _qp(text)
-        # A soft line break lets the next piece start on a fresh encoded line.
-        return encoded if encoded.endswith(CRLF) else encoded + "=" + CRLF
+        return _qp(text)
 
-    def render(self, values: dict[str, str]) -> str:
-        encoded = {name: self._encode(values[name], escape=True) for name in self.slots}
-        return "".join(encoded[v] if is_slot else v for is_slot, v in self.pieces)
+    def chunks(self, values: dict[str, str]) -> list[bytes]:
+        """The encoded body for these slot values, in pieces to join."""
+        encoded = {n: self._encode(values[n], escape=True).encode("ascii") for n in self.slots}
+        return [encoded[p] if isinstance(p, str) else p for p in self.pieces]
 
 
 class PreparedMessage:
@@ -177,13 +220,17 @@ class PreparedMessage:
         self.fixed_headers = fixed + f"Subject: {folded}{CRLF}".encode("ascii")
 
         part_head = (
-            "Content-Type: text/{};"
+            "--{}" + CRLF + "Content-Type: text/{};"
             " charset=utf-8" + CRLF + "Content-Transfer-Encoding: quoted-printable" + CRLF + CRLF
         )
         self.parts = [
-            (part_head.format("plain"), _Body(composed.text, is_html=False)),
-            (part_head.format("html"), _Body(composed.html, is_html=True)),
+            (part_head.format(self.boundary, kind).encode("ascii"), _Body(text, is_html=is_html))
+            for kind, text, is_html in (
+                ("plain", composed.text, False),
+                ("html", composed.html, True),
+            )
         ]
+        self.closing = f"--{self.boundary}--{CRLF}".encode("ascii")
         self._date = (0, "")
         self.signer = dkim_signer(settings, self.domain)
 
@@ -195,7 +242,8 @@ class PreparedMessage:
         return self._date[1]
 
     def message_id(self) -> str:
-        return f"<{time.time_ns():x}.{secrets.token_hex(8)}@{self.domain}>"
+        # Unique, not secret: 64 bits from the seeded-once generator spare a system call.
+        return f"<{time.time_ns():x}.{_ids.getrandbits(64):016x}@{self.domain}>"
 
     def render(self, recipient: Recipient, *, message_id: str | None = None) -> bytes:
         """The complete message for one recipient, with CRLF line endings."""
@@ -213,11 +261,14 @@ class PreparedMessage:
                 targets.append(f"<mailto:{self.unsubscribe_mailto}?subject=unsubscribe>")
             headers.append("List-Unsubscribe: " + ("," + CRLF + " ").join(targets))
         values = {"greeting": greeting(name), "unsubscribe_url": unsubscribe}
-        chunks = [CRLF.join(headers), CRLF, CRLF]
+        headers.append(CRLF)
+        chunks = [self.fixed_headers, CRLF.join(headers).encode("utf-8")]
         for part_head, body in self.parts:
-            chunks += ["--", self.boundary, CRLF, part_head, body.render(values), CRLF]
-        chunks += ["--", self.boundary, "--", CRLF]
-        message = self.fixed_headers + "".join(chunks).encode("utf-8")
+            chunks.append(part_head)
+            chunks += body.chunks(values)
+            chunks.append(b"\r\n")
+        chunks.append(self.closing)
+        message = b"".join(chunks)
         return self.signer.sign(message) if self.signer else message
 
 

@@ -9,7 +9,9 @@ from collections import Counter
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
+import pytest
 from fastapi.testclient import TestClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -20,7 +22,7 @@ from linked.delivery.pool import SMTPPool
 from linked.delivery.service import deliver, prepare_edition
 from linked.settings import Settings
 from linked.subscribers.models import Subscriber, SubscriberStatus
-from linked.subscribers.tokens import Purpose, read_token
+from linked.subscribers.tokens import Purpose, make_token, read_token, secret_key
 from linked.transport import SMTPURL
 from linked.web.app import create_app
 from tests.fixtures.faulty_smtp import Switchable
@@ -96,6 +98,20 @@ async def test_the_unsubscribe_link_in_the_message_works(
     with Session(engine) as session:
         subscriber = session.get(Subscriber, sid)
         assert subscriber is not None and subscriber.status == SubscriberStatus.unsubscribed
+
+
+def test_unsubscribe_tokens_are_the_ones_itsdangerous_makes(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # make_token's fast path must not change a token: old links keep working.
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.25)
+    secret = secret_key(settings)
+    for purpose in Purpose:
+        reference = URLSafeTimedSerializer(secret, salt=f"linked-{purpose.value}")
+        for subscriber_id in (1, 7, 12_345, 2**31 - 1, 98_765_432_109):
+            token = make_token(settings, purpose, subscriber_id)
+            assert token == reference.dumps(subscriber_id)
+            assert read_token(settings, purpose, token) == subscriber_id
 
 
 async def test_4xx_defers_with_backoff_then_succeeds(

@@ -121,3 +121,24 @@ def test_header_injection_is_refused(settings: Settings, composed: ComposedEmail
 def test_from_without_address_is_a_clear_error(project: Path, composed: ComposedEmail) -> None:
     with pytest.raises(LinkedError, match="needs an address"):
         prepare_message(load_settings(project, from_address="Just a name"), composed)
+
+
+@pytest.mark.parametrize("offset", range(0, 80, 7))
+def test_no_line_starts_with_a_dot_and_the_text_is_unchanged(
+    settings: Settings, composed: ComposedEmail, offset: int
+) -> None:
+    # Dots at the start of source lines and where quoted-printable wraps long lines
+    # (the offset moves them across the wrap); a dot in a slot value too.
+    long = "x" * offset + "." * 3 + "=é." * 30 + ".end"
+    text = f".starts\n..two\n{long}\n.\n{{{{ greeting }}}}\n" + composed.text
+    html = f"<style>\n.mj-column {{ width:100% }}\n</style><p>{long}</p>\n" + composed.html
+    changed = ComposedEmail(composed.subject, composed.preheader, html, text)
+    url = "https://x.example/u/" + "." * offset
+    raw = prepare_message(settings, changed).render(Recipient("a@example.org", ".Dot", url))
+    assert not raw.startswith(b".") and b"\r\n." not in raw  # nothing for SMTP to double
+    body_lines = raw.split(b"\r\n\r\n", 1)[1].split(b"\r\n")
+    assert max(len(line) for line in body_lines) <= 76
+    message = parse(raw)
+    values = {"greeting": greeting(".Dot"), "unsubscribe_url": url}
+    assert body(message, "plain") == fill(text, values, html_escape=False)
+    assert body(message, "html") == fill(html, values, html_escape=True)

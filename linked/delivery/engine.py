@@ -26,7 +26,9 @@ is gone are re-queued at once; rows owned elsewhere are re-queued when their lea
 again. Nothing is lost: a row leaves ``sending`` only by a committed outcome or by
 that rule. The only possible duplicates are messages that went on the wire and
 whose outcome was not yet committed when the process died: per worker, the message
-on the wire and the one whose outcome was being committed. So **at most
+on the wire and the one whose outcome was being committed. (The next row's envelope
+may be on the wire too, pipelined behind the end of data, but never its message: a
+server drops a transaction whose data never ended.) So **at most
 ``2 × smtp_pool_size`` duplicates per crash** (``smtp_pool_size`` with
 ``overlap_recording`` off). ``tests/test_delivery_crash.py`` kills the process
 with SIGKILL at random points and checks exactly this.
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,7 +47,7 @@ from sqlalchemy import Engine
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.models import DeliveryState, SendStatus, utcnow
-from linked.delivery.pool import ConnectionFailure, SMTPPool
+from linked.delivery.pool import ConnectionFailure, Lane, SMTPPool
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.store import Job, Outcome
 from linked.message import PreparedMessage, Recipient
@@ -221,46 +224,72 @@ class DeliveryRun:
     async def _work(self) -> None:
         """Take rows from the queue and send them, one at a time.
 
-        With ``overlap_recording`` a worker sends its next message while the outcome
-        of the previous one is being committed, and waits for that commit before it
-        hands over the new outcome: never more than two uncommitted messages per worker.
+        With ``overlap_recording`` a worker hands over each outcome as soon as it
+        has it and sends its next message while that outcome is being committed; but
+        before a message leaves, every outcome older than the last one must be
+        committed (:meth:`_settle`): never more than two uncommitted messages per
+        worker. On the SMTP pool without a rate limit, a worker also takes the next
+        row (``following``) before sending, so that row's envelope can follow this
+        message's end of data on the same connection (only its envelope: its message
+        goes out on its own turn, so the bound holds).
         """
-        inflight: asyncio.Future[None] | None = None
+        pending: deque[asyncio.Future[None]] = deque()  # handed-over outcomes, oldest first
+        following: Job | None = None
+        lane = self.transport.lane() if isinstance(self.transport, SMTPPool) else None
         try:
             while True:
-                try:
-                    job = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    if inflight is not None:  # nothing to overlap with: finish the record
-                        done, inflight = inflight, None
-                        await self._finish(done)
-                    job = await self._queue.get()
-                outcome = None if self.paused else await self._deliver(job)
-                if inflight is not None:
-                    done, inflight = inflight, None
-                    await self._finish(done)
+                if following is not None:
+                    job, following = following, None
+                else:
+                    try:
+                        job = self._queue.get_nowait()
+                    except asyncio.QueueEmpty:
+                        await self._settle(pending, 0)  # nothing to overlap with
+                        job = await self._queue.get()
+                if lane and self.limiter.unlimited and not self.paused and self._queue.qsize():
+                    following = self._queue.get_nowait()
+                outcome = None
+                if not self.paused:
+                    outcome = await self._deliver(job, lane, following, pending)
                 if outcome is None:
                     self._unsent.append(job)
                     self._queue.task_done()
                     continue
-                future = self._submit(job, outcome)
-                if self.options.overlap_recording:
-                    inflight = future
-                else:
-                    await self._finish(future)
+                pending.append(self._submit(job, outcome))
+                if not self.options.overlap_recording:
+                    await self._settle(pending, 0)
         finally:
-            if inflight is not None and not inflight.done():
-                inflight.cancel()
+            if lane is not None:
+                lane.release()
+            if following is not None:  # only its envelope can have left: it was not sent
+                self._unsent.append(following)
+            for future in pending:
+                if not future.done():
+                    future.cancel()
 
-    async def _finish(self, future: asyncio.Future[None]) -> None:
-        """Wait until a submitted outcome is committed, then mark its row's queue item done."""
-        try:
-            await future
-        finally:
-            self._queue.task_done()
+    async def _settle(self, pending: deque[asyncio.Future[None]], keep: int) -> None:
+        """Wait until at most ``keep`` handed-over outcomes are uncommitted (oldest first).
 
-    async def _deliver(self, job: Job) -> Outcome | None:
-        """Send one row's message; None when the send was paused before it left."""
+        Each committed one marks its row's queue item done.
+        """
+        while len(pending) > keep:
+            try:
+                await pending[0]
+            finally:
+                pending.popleft()
+                self._queue.task_done()
+
+    async def _deliver(
+        self,
+        job: Job,
+        lane: Lane | None = None,
+        following: Job | None = None,
+        pending: deque[asyncio.Future[None]] | None = None,
+    ) -> Outcome | None:
+        """Send one row's message; None when the send was paused before it left.
+
+        Before it leaves, all of ``pending`` but the newest must be committed.
+        """
         recipient = Recipient(job.email, job.name, self.unsubscribe_url(job.subscriber_id))
         message = self.prepared.render(recipient)
         drops = 0
@@ -269,8 +298,10 @@ class DeliveryRun:
             if self.paused:
                 return None
             await self.limiter.acquire()
+            if pending:
+                await self._settle(pending, 1)
             try:
-                reply = await self._send(job.email, message)
+                reply = await self._send(job.email, message, lane, following)
             except ConnectionFailure as exc:
                 if exc.during_message:
                     drops += 1
@@ -287,11 +318,17 @@ class DeliveryRun:
                 self.progress.waiting = ""
             return Outcome("sent", reply)
 
-    async def _send(self, address: str, message: bytes) -> str:
-        if isinstance(self.transport, SMTPPool):
-            # PreparedMessage.render ends every line in CRLF.
-            return await self.transport.send_reply(
-                self.prepared.envelope_sender, [address], message, crlf=True
+    async def _send(
+        self, address: str, message: bytes, lane: Lane | None, following: Job | None
+    ) -> str:
+        if lane is not None:
+            # PreparedMessage.render ends every line in CRLF and starts none with a dot.
+            return await lane.send_reply(
+                self.prepared.envelope_sender,
+                [address],
+                message,
+                prepared=True,
+                then=[following.email] if following is not None else None,
             )
         await self.transport.send(self.prepared.envelope_sender, [address], message)
         return "accepted"
