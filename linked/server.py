@@ -33,14 +33,24 @@ LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 
 
 def smtp_check(settings: Settings) -> Callable[[], str]:
-    """A health check: can a TCP connection reach the SMTP server? (``outbox`` when unset)."""
+    """A health check: does the SMTP server greet (a 220 line)? ``ok (outbox)`` when unset.
+
+    Only the greeting is read, then the connection is closed: no TLS handshake or
+    login, so the check is cheap enough for a probe every few seconds. With implicit
+    TLS the greeting comes inside TLS, so there a TCP connection is all it asks.
+    """
 
     def check() -> str:
         if not settings.smtp_url:
             return "ok (outbox)"
         url = SMTPURL.parse(settings.smtp_url)
-        with socket.create_connection((url.host, url.port), timeout=2):
-            return "ok"
+        with socket.create_connection((url.host, url.port), timeout=2) as sock:
+            if url.use_tls:
+                return "ok"
+            greeting = sock.recv(512).decode("ascii", "replace")
+        if not greeting.startswith("220"):
+            raise RuntimeError(f"SMTP server did not greet: {greeting.strip()[:80]!r}")
+        return "ok"
 
     return check
 

@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from linked.cli import app
+from linked.delivery import store
 from linked.settings import Settings
 from tests.fixtures.sending import EDITION, add_subscribers, copy_edition
 
@@ -66,4 +67,7 @@ def test_send_detach_queues_for_workers_and_sends_nothing(
     assert "queued 2021-05: 3 queued" in queued.output and "linked status 2021-05" in queued.output
     assert list(settings.outbox_dir.glob("*.eml")) == []
     status = runner.invoke(app, [*root, "status", EDITION], env=_env(settings))
-    assert "running" in status.output
+    assert "running" in status.output and "sending now" not in status.output
+    store.claim(engine, EDITION, "worker-host/1:42:abcd", 2, 60)  # a worker takes two
+    status = runner.invoke(app, [*root, "status", EDITION], env=_env(settings))
+    assert "sending now" in status.output and "worker-host/1:42:abcd" in status.output

@@ -68,6 +68,19 @@ def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> N
     assert len(store.claim(engine, EDITION, "me", 100, 60)) == 4
 
 
+def test_holders_lists_who_has_rows_in_flight(engine: Engine) -> None:
+    _planned(engine, 6)
+    assert store.holders(engine, EDITION) == []
+    store.claim(engine, EDITION, "b-host/1:7:beef", 2, 60)
+    store.claim(engine, EDITION, "a-host/1:9:cafe", 3, 60)
+    held = store.holders(engine, EDITION)
+    assert [(owner, n) for owner, n, _until in held] == [
+        ("a-host/1:9:cafe", 3),
+        ("b-host/1:7:beef", 2),
+    ]
+    assert all(until is not None for _owner, _n, until in held)
+
+
 def test_release_gives_back_unsent_rows(engine: Engine) -> None:
     _planned(engine, 3)
     jobs = store.claim(engine, EDITION, "me", 3, 60)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from linked.cli import app
+from linked.server import smtp_check
 from linked.settings import Settings
 from tests.fixtures.database import TEST_SECRET
 from tests.fixtures.project import REPO, run_linked
@@ -166,3 +169,32 @@ def test_a_worker_on_a_shared_database_needs_the_secret_key(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["--root", str(tmp_path), "worker"], env=env)
     assert result.exit_code == 1
     assert "set LINKED_SECRET_KEY" in result.output
+
+
+def _refusing_server(reply: bytes) -> tuple[int, threading.Thread]:
+    """A TCP server that answers one connection with ``reply`` and closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_once() -> None:
+        with listener:
+            connection, _ = listener.accept()
+            with connection:
+                connection.sendall(reply)
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    return port, thread
+
+
+def test_the_smtp_health_check_wants_a_greeting(
+    make_settings: Callable[..., Settings], smtp_server: SMTPServer
+) -> None:
+    assert smtp_check(make_settings())() == "ok (outbox)"
+    assert smtp_check(make_settings(smtp_url=smtp_server.url))() == "ok"
+    port, thread = _refusing_server(b"554 no service here\r\n")
+    with pytest.raises(RuntimeError, match="did not greet: '554 no service here'"):
+        smtp_check(make_settings(smtp_url=f"smtp://127.0.0.1:{port}"))()
+    thread.join(5)
+    with pytest.raises(OSError):
+        smtp_check(make_settings(smtp_url=f"smtp://127.0.0.1:{free_port()}"))()

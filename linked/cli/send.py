@@ -135,6 +135,11 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         if report.rate:
             console.print(f"rate: {report.rate:.1f} messages/s")
+        if report.holders:
+            holders = Table("worker", "rows in flight", "lease until", title="sending now")
+            for owner, rows, until in report.holders:
+                holders.add_row(owner, str(rows), f"{until:%H:%M:%S} UTC" if until else "")
+            console.print(holders)
         if report.errors:
             errors = Table("state", "reply", "rows", title="errors by reply")
             for state, reply, count in report.errors:

@@ -11,6 +11,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -56,6 +57,8 @@ class StatusReport:
     counts: Counter[str]
     rate: float | None
     errors: list[tuple[str, str, int]]
+    #: Workers holding rows now: (lease owner ``host/pidns:pid:…``, rows, lease until).
+    holders: list[tuple[str, int, datetime | None]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -240,7 +243,13 @@ def send_status(settings: Settings, edition: str | Path) -> StatusReport:
             counts = store.counts(db, slug)
             rate = store.sent_rate(db, slug)
             return StatusReport(
-                slug, send.status, send.subject, counts, rate, store.errors_by_reply(db, slug)
+                slug,
+                send.status,
+                send.subject,
+                counts,
+                rate,
+                store.errors_by_reply(db, slug),
+                store.holders(db, slug),
             )
     finally:
         db.dispose()

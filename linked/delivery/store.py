@@ -315,6 +315,21 @@ def counts(engine: Engine, edition: str) -> Counter[str]:
         )
 
 
+def holders(engine: Engine, edition: str) -> list[tuple[str, int, datetime | None]]:
+    """Who holds rows of the send right now: ``(lease owner, rows, lease until)``, most first.
+
+    A worker that died shows here until its lease runs out.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(T.c.lease_owner, sa.func.count().label("n"), sa.func.max(T.c.lease_until))
+            .where(T.c.edition == edition, T.c.state == D.sending)
+            .group_by(T.c.lease_owner)
+            .order_by(sa.desc("n"))
+        ).all()
+    return [(str(owner or "(none)"), int(n), until) for owner, n, until in rows]
+
+
 def next_due(engine: Engine, edition: str) -> datetime | None:
     """When the earliest deferred row is due, or None when there is none."""
     with engine.connect() as conn:
