@@ -64,10 +64,17 @@ def test_send_detach_queues_for_workers_and_sends_nothing(
     root = ["--root", str(settings.root)]
     queued = runner.invoke(app, [*root, "send", EDITION, "--yes", "--detach"], env=_env(settings))
     assert queued.exit_code == 0, queued.output
-    assert "queued 2021-05: 3 queued" in queued.output and "linked status 2021-05" in queued.output
+    assert (
+        "queued 2021-05: 3 queued" in queued.output
+        and "linked status 2021-05 --follow" in queued.output
+    )
     assert list(settings.outbox_dir.glob("*.eml")) == []
     status = runner.invoke(app, [*root, "status", EDITION], env=_env(settings))
     assert "running" in status.output and "sending now" not in status.output
     store.claim(engine, EDITION, "worker-host/1:42:abcd", 2, 60)  # a worker takes two
     status = runner.invoke(app, [*root, "status", EDITION], env=_env(settings))
     assert "sending now" in status.output and "worker-host/1:42:abcd" in status.output
+    runner.invoke(app, [*root, "pause", EDITION], env=_env(settings))
+    followed = runner.invoke(app, [*root, "status", EDITION, "--follow"], env=_env(settings))
+    assert followed.exit_code == 0, followed.output
+    assert "paused" in followed.output and "0/3" in followed.output

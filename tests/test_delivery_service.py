@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
 
 from linked.delivery import service
+from linked.delivery.engine import Progress
 from linked.errors import LinkedError
 from linked.settings import Settings
 from tests.fixtures.faulty_smtp import Switchable
@@ -98,3 +100,36 @@ def test_without_smtp_the_send_writes_the_outbox(settings: Settings, engine: Eng
     result = service.start_send(settings, copy_edition(settings), yes=True)
     assert result.counts["sent"] == 3
     assert len(list(settings.outbox_dir.glob("*.eml"))) == 3
+
+
+def test_follow_reports_a_detached_send_until_workers_finish_it(
+    settings: Settings, engine: Engine
+) -> None:
+    add_subscribers(engine, 5)
+    folder = copy_edition(settings)
+    service.start_send(settings, folder, yes=True, detach=True)
+    seen: list[tuple[int, int, str]] = []
+
+    def report(state: Progress) -> None:
+        seen.append((state.total, state.sent, state.waiting))
+        if len(seen) == 1:  # a worker turns up after the first look and delivers it all
+            prepared = service.prepare_planned(settings, engine, EDITION)
+            asyncio.run(service.deliver(settings, engine, EDITION, prepared))
+
+    final = service.follow(settings, folder, report, poll_seconds=0.01)
+    assert seen[0] == (5, 0, "waiting for a worker (linked worker or linked serve)")
+    assert seen[-1] == (5, 5, "")
+    assert (final.status, final.counts["sent"]) == ("done", 5)
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 5
+
+
+def test_follow_stops_at_a_pause_and_needs_a_send(settings: Settings, engine: Engine) -> None:
+    add_subscribers(engine, 2)
+    folder = copy_edition(settings)
+    with pytest.raises(LinkedError, match="has not been sent"):
+        service.follow(settings, folder, lambda state: None)
+    service.start_send(settings, folder, yes=True, detach=True)
+    service.pause(settings, folder)
+    seen: list[str] = []
+    report = service.follow(settings, folder, lambda state: seen.append(state.waiting))
+    assert seen == ["paused"] and report.status == "paused"

@@ -81,7 +81,7 @@ def _summary(result: service.SendResult) -> None:
     elif result.status == "running":
         console.print(
             f"[green]queued[/] {result.edition}: {counts}. Workers deliver it; "
-            f"follow with: linked status {result.edition}",
+            f"follow with: linked status {result.edition} --follow",
             markup=True,
         )
     else:
@@ -122,11 +122,20 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def status(
-        ctx: typer.Context, edition: str = typer.Argument(..., help="Edition slug or folder")
+        ctx: typer.Context,
+        edition: str = typer.Argument(..., help="Edition slug or folder"),
+        follow: bool = typer.Option(
+            False, "--follow", "-f", help="Show a progress bar until the send is done or paused"
+        ),
     ) -> None:
         """Show a send's rows per state, its rate and its errors grouped by reply."""
         settings = settings_from(ctx)
-        report = service.send_status(settings, edition_path(settings, edition))
+        folder = edition_path(settings, edition)
+        if follow:
+            with progress_bar(f"Sending {folder.name}") as update:
+                report = service.follow(settings, folder, update)
+        else:
+            report = service.send_status(settings, folder)
         console.print(f"[bold]{report.edition}[/] {report.subject!r}: {report.status}", markup=True)
         table = Table("state", "rows")
         for state in STATES:

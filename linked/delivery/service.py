@@ -8,6 +8,7 @@ then run :class:`~linked.delivery.engine.DeliveryRun` to completion (or until pa
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -253,6 +254,46 @@ def send_status(settings: Settings, edition: str | Path) -> StatusReport:
             )
     finally:
         db.dispose()
+
+
+def follow(
+    settings: Settings,
+    edition: str | Path,
+    progress: Callable[[Progress], None],
+    *,
+    poll_seconds: float = 0.5,
+) -> StatusReport:
+    """Report a send's progress from the database until it is done or paused.
+
+    For sends that other processes deliver (``linked send --detach``, a schedule,
+    ``linked worker``): the rows are the truth, so this only reads them.
+    """
+    slug = slug_of(edition)
+    db = open_database(settings)
+    try:
+        if store.send_status(db, slug) is None:
+            raise LinkedError(f"edition {slug!r} has not been sent: run linked send {slug}")
+        state, first_sent = Progress(), None
+        while True:
+            status = store.send_status(db, slug)
+            counts = store.counts(db, slug)
+            state.total = sum(counts.values())
+            state.sent, state.failed = counts["sent"], counts["failed"]
+            state.skipped, state.deferred = counts["skipped"], counts["deferred"]
+            first_sent = state.sent if first_sent is None else first_sent
+            state.sent_now = state.sent - first_sent
+            state.waiting = ""
+            if status == "running" and counts["queued"] and not counts["sending"]:
+                state.waiting = "waiting for a worker (linked worker or linked serve)"
+            elif status not in ("running", "done"):
+                state.waiting = str(status)
+            progress(state)
+            if status in ("done", "paused"):
+                break
+            time.sleep(poll_seconds)
+    finally:
+        db.dispose()
+    return send_status(settings, slug)
 
 
 def _continue(
