@@ -99,3 +99,13 @@ def test_erase_blocks_re_adding(run) -> None:  # type: ignore[no-untyped-def]
     assert "e@example.org" not in run("subscribers", "list").output
     blocked = run("subscribers", "add", "e@example.org")
     assert blocked.exit_code == 1 and "erased" in blocked.output
+
+
+def test_an_unreachable_database_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    env = {"LINKED_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    result = CliRunner().invoke(app, ["--root", str(tmp_path), "subscribers", "count"], env=env)
+    assert result.exit_code == 1
+    assert "error: cannot use the database (LINKED_DATABASE_URL):" in result.output
+    assert "Connection refused" in result.output or "connection failed" in result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not an escaped error

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
+from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from linked.cli import archive, db, editions, preview, schedule, serve, subscribers
@@ -15,14 +17,20 @@ from linked.errors import LinkedError
 
 
 class _LinkedGroup(TyperGroup):
-    """Turns a :class:`LinkedError` anywhere below into a message and exit status 1."""
+    """Turns a :class:`LinkedError`, or a database that cannot be reached, into a message
+    and exit status 1 instead of a traceback."""
 
     def invoke(self, ctx: Any) -> Any:  # typer vendors click; its Context type is private
         try:
             return super().invoke(ctx)
         except LinkedError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-            raise typer.Exit(1) from None
+            message = str(exc)
+        except OperationalError as exc:
+            # The driver's first line says what failed (refused, unknown host, bad password).
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            message = f"cannot use the database (LINKED_DATABASE_URL): {reason}"
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+        raise typer.Exit(1)
 
 
 app = typer.Typer(
