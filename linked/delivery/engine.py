@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -73,6 +73,14 @@ class Progress:
     @property
     def done(self) -> int:
         return self.sent + self.failed + self.skipped
+
+    def load(self, counts: Counter[str]) -> None:
+        """Take the totals from the send's rows per state (:func:`store.counts`)."""
+        self.total = sum(counts.values())
+        self.sent = counts[DeliveryState.sent]
+        self.failed = counts[DeliveryState.failed]
+        self.skipped = counts[DeliveryState.skipped]
+        self.deferred = counts[DeliveryState.deferred]
 
     @property
     def rate(self) -> float:
@@ -167,13 +175,10 @@ class DeliveryRun:
             await asyncio.to_thread(store.set_send_status, self.db, self.edition, "done")
         return result
 
-    async def _load_counts(self) -> None:
+    async def _load_counts(self) -> Counter[str]:
         counts = await asyncio.to_thread(store.counts, self.db, self.edition)
-        self.progress.total = sum(counts.values())
-        self.progress.sent = counts[DeliveryState.sent]
-        self.progress.failed = counts[DeliveryState.failed]
-        self.progress.skipped = counts[DeliveryState.skipped]
-        self.progress.deferred = counts[DeliveryState.deferred]
+        self.progress.load(counts)
+        return counts
 
     def _report(self) -> None:
         if self.on_progress is not None:
@@ -197,8 +202,7 @@ class DeliveryRun:
                     await self._queue.put(job)
                 continue
             await self._queue.join()  # let in-flight rows finish before judging
-            await self._load_counts()
-            counts = await asyncio.to_thread(store.counts, self.db, self.edition)
+            counts = await self._load_counts()
             left = sum(counts[s] for s in ("queued", "sending", "deferred"))
             if left == 0:
                 self._report()

@@ -277,9 +277,7 @@ def follow(
         while True:
             status = store.send_status(db, slug)
             counts = store.counts(db, slug)
-            state.total = sum(counts.values())
-            state.sent, state.failed = counts["sent"], counts["failed"]
-            state.skipped, state.deferred = counts["skipped"], counts["deferred"]
+            state.load(counts)
             first_sent = state.sent if first_sent is None else first_sent
             state.sent_now = state.sent - first_sent
             state.waiting = ""
