@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from linked.settings import Settings
 from linked.subscribers.tokens import Purpose, read_token
 from tests.fixtures.faulty_smtp import received_lines
-from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, rows
+from tests.fixtures.sending import EDITION, add_subscribers, child_env, copy_edition, rows
 
 REPO = Path(__file__).resolve().parents[1]
 POOL = 4
@@ -37,15 +37,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_within_the_bound(
     port, log = recording_server
     readers = {email: sid for sid, email in add_subscribers(engine, SUBSCRIBERS)}
     copy_edition(settings)
-    env = dict(
-        os.environ,
-        LINKED_SMTP_URL=f"smtp://127.0.0.1:{port}",
-        LINKED_SECRET_KEY=str(settings.secret_key),
-        LINKED_FROM=settings.from_address,
-        LINKED_BASE_URL=settings.base_url,
-        LINKED_SMTP_POOL_SIZE=str(POOL),
-        LINKED_DATABASE_URL=settings.database,
-    )
+    env = child_env(settings, port, LINKED_SMTP_POOL_SIZE=str(POOL))
     command = [sys.executable, "-m", "linked", "--root", str(settings.root), "send", EDITION]
     rng = random.Random(int(os.environ.get("LINKED_TEST_SEED", "4")))
     kills = 0

@@ -29,8 +29,18 @@ from tests.fixtures.smtp import SMTPServer
 SettingsFactory = Callable[..., Settings]
 
 
-def _settings(make_settings: SettingsFactory, smtp: SMTPServer, **overrides: object) -> Settings:
-    return make_settings(smtp_url=smtp.url, smtp_pool_size=2, **overrides)
+def _project(
+    make_settings: SettingsFactory,
+    smtp: SMTPServer,
+    engine: Engine,
+    readers: int,
+    **overrides: object,
+) -> Settings:
+    """Settings sending to ``smtp``, with ``readers`` confirmed subscribers and the edition."""
+    settings = make_settings(smtp_url=smtp.url, smtp_pool_size=2, **overrides)
+    add_subscribers(engine, readers)
+    copy_edition(settings)
+    return settings
 
 
 @pytest.fixture
@@ -70,9 +80,7 @@ def test_a_job_fires_at_its_time(
     smtp_server: SMTPServer,
     running: Callable[[Settings], Scheduler],
 ) -> None:
-    settings = _settings(make_settings, smtp_server)
-    add_subscribers(engine, 3)
-    copy_edition(settings)
+    settings = _project(make_settings, smtp_server, engine, 3)
     scheduler = running(settings)
     at = schedule_edition(settings, EDITION, _soon(2))
     scheduler.wakeup()  # a running scheduler sees jobs added by another scheduler object
@@ -94,9 +102,7 @@ def test_a_persisted_job_fires_after_a_restart(
     smtp_server: SMTPServer,
     running: Callable[[Settings], Scheduler],
 ) -> None:
-    settings = _settings(make_settings, smtp_server)
-    add_subscribers(engine, 2)
-    copy_edition(settings)
+    settings = _project(make_settings, smtp_server, engine, 2)
     first = Scheduler(settings)
     first.start()
     schedule_edition(settings, EDITION, _soon(3))
@@ -112,9 +118,7 @@ def test_a_missed_send_inside_grace_starts_on_start(
     smtp_server: SMTPServer,
     running: Callable[[Settings], Scheduler],
 ) -> None:
-    settings = _settings(make_settings, smtp_server, schedule_grace_hours=60 / 3600)
-    add_subscribers(engine, 2)
-    copy_edition(settings)
+    settings = _project(make_settings, smtp_server, engine, 2, schedule_grace_hours=60 / 3600)
     schedule_edition(settings, EDITION, _soon(1))
     time.sleep(2.5)  # "the service was down" past the time, within the 60 s grace
     assert [e.state for e in list_schedules(settings)] == ["due"]
@@ -129,9 +133,7 @@ def test_a_send_missed_beyond_grace_is_reported_not_sent(
     running: Callable[[Settings], Scheduler],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = _settings(make_settings, smtp_server, schedule_grace_hours=1 / 3600)
-    add_subscribers(engine, 2)
-    copy_edition(settings)
+    settings = _project(make_settings, smtp_server, engine, 2, schedule_grace_hours=1 / 3600)
     schedule_edition(settings, EDITION, _soon(1))
     time.sleep(3.5)  # down for longer than the 1 s grace
     assert [e.state for e in list_schedules(settings)] == ["missed-outside-grace"]
@@ -153,9 +155,7 @@ def test_cancel(
     smtp_server: SMTPServer,
     running: Callable[[Settings], Scheduler],
 ) -> None:
-    settings = _settings(make_settings, smtp_server)
-    add_subscribers(engine, 1)
-    copy_edition(settings)
+    settings = _project(make_settings, smtp_server, engine, 1)
     schedule_edition(settings, EDITION, _soon(2))
     cancel_schedule(settings, EDITION)
     with pytest.raises(LinkedError, match="not scheduled"):
@@ -172,8 +172,7 @@ def test_a_failing_check_at_send_time_blocks_and_is_reported(
     smtp_server: SMTPServer,
     running: Callable[[Settings], Scheduler],
 ) -> None:
-    settings = _settings(make_settings, smtp_server)
-    add_subscribers(engine, 2)
+    settings = _project(make_settings, smtp_server, engine, 2)
     folder = copy_edition(settings)
     schedule_edition(settings, EDITION, _soon(2))
     # After scheduling, someone breaks the edition: the title goes.
@@ -190,9 +189,7 @@ def test_a_failing_check_at_send_time_blocks_and_is_reported(
 def test_running_a_scheduled_send_twice_sends_once(
     make_settings: SettingsFactory, engine: Engine, smtp_server: SMTPServer
 ) -> None:
-    settings = _settings(make_settings, smtp_server)
-    add_subscribers(engine, 3)
-    copy_edition(settings)
+    settings = _project(make_settings, smtp_server, engine, 3)
     assert run_scheduled_send(settings, EDITION) == "sent"
     smtp_server.wait_for(3)
     add_subscribers(engine, 1, prefix="late")  # confirmed after the send

@@ -8,7 +8,6 @@ runs in its own process and writes one line per message with its arrival time.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from linked.delivery.service import start_send
 from linked.settings import Settings
 from linked.subscribers.tokens import Purpose, read_token
 from tests.fixtures.faulty_smtp import received_lines
-from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, rows
+from tests.fixtures.sending import EDITION, add_subscribers, child_env, copy_edition, rows
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,16 +33,7 @@ class Workers:
 
     def __init__(self, settings: Settings, port: int) -> None:
         self.settings = settings
-        self.env = dict(
-            os.environ,
-            PYTHONPATH=str(REPO),
-            LINKED_SMTP_URL=f"smtp://127.0.0.1:{port}",
-            LINKED_SECRET_KEY=str(settings.secret_key),
-            LINKED_FROM=settings.from_address,
-            LINKED_BASE_URL=settings.base_url,
-            LINKED_DATABASE_URL=settings.database,
-            LINKED_WORKER_POLL_SECONDS="0.2",
-        )
+        self.env = child_env(settings, port, LINKED_WORKER_POLL_SECONDS="0.2")
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self, count: int, **env: str) -> None:
