@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from linked.errors import LinkedError
-from linked.transport.base import PermanentFailure, TemporaryFailure, TransportError
+from linked.transport.base import Envelope, PermanentFailure, TemporaryFailure, TransportError
 
 _SCHEMES = {
     "smtp": (25, False, False),
@@ -111,9 +111,17 @@ class SMTPTransport:
         return client
 
     async def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        """Send one message; domains go out as A-labels, non-ASCII local parts with SMTPUTF8."""
+        wired = Envelope.of(sender, recipients)
         client = await self.connect()
+        utf8 = wired.require(client.supports_extension("smtputf8"))
         try:
-            await client.sendmail(sender, list(recipients), message)
+            await client.sendmail(
+                wired.sender,
+                list(wired.recipients),
+                message,
+                mail_options=["SMTPUTF8"] if utf8 else None,
+            )
         except (aiosmtplib.SMTPException, OSError) as exc:
             failure = classify(exc)
             if isinstance(exc, aiosmtplib.SMTPServerDisconnected | OSError):
