@@ -11,6 +11,7 @@ proofs, confirmation and welcome mails follow one rule.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +24,12 @@ class UnmailableAddress(LinkedError):
     """The address cannot be put on the wire; the message says why, naming the address."""
 
 
+#: What a dot-atom local part may hold in ASCII (RFC 5322 atext and the dot).
+_ATEXT = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-"
+)
+#: A host name in ASCII: letters, digits, hyphens and dots.
+_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?")
 #: Why a message to a non-ASCII local part did not go out. It names no address, so
 #: ``linked status`` groups every such row under one reply.
 SMTPUTF8_REFUSAL = (
@@ -70,7 +77,13 @@ def wire_address(email: str) -> WireAddress:
         raise UnmailableAddress("not sent: the address has no local part and domain")
     if any(ord(c) < 32 or ord(c) == 127 for c in email):
         raise UnmailableAddress("not sent: the address contains a control character")
-    return WireAddress(local, _a_label(domain))
+    if any(c not in _ATEXT if c.isascii() else not c.isprintable() for c in local):
+        # Quoted local parts, spaces and brackets never pass the address check on the way in.
+        raise UnmailableAddress("not sent: the part before the @ has a character mail cannot carry")
+    ascii_domain = _a_label(domain)
+    if not _HOST.fullmatch(ascii_domain):
+        raise UnmailableAddress(f"not sent: the domain {domain!r} is not a host name")
+    return WireAddress(local, ascii_domain)
 
 
 def envelope_address(email: str) -> str:
