@@ -1,0 +1,40 @@
+"""Whether our mail can reach an address at all, asked while the person is still on the form.
+
+An address can be valid and still be one our mail server cannot carry: a local part
+that is not ASCII (``josé@example.org``) needs SMTPUTF8 (RFC 6531). Saying so at once
+beats a "check your inbox" page for a confirmation that can never arrive.
+"""
+
+from __future__ import annotations
+
+from linked.idn import UnmailableAddress, wire_address
+from linked.settings import Settings
+from linked.subscribers.addresses import InvalidAddress, normalise
+from linked.transport import SMTPURL
+from linked.transport.smtp import offers_smtputf8
+
+CANNOT_MAIL = (
+    "We cannot send email to this address: the part before the @ has characters our "
+    "mail server cannot carry. Please use another address."
+)
+
+
+async def check_mailable(settings: Settings, email: str) -> None:
+    """Raise InvalidAddress when ``email`` is valid but our mail cannot reach it.
+
+    Only an address with a non-ASCII local part makes this ask the SMTP server (one
+    EHLO); a server that cannot be asked now is given the benefit of the doubt. An
+    address that is not valid is left to the subscribe call, which says why.
+    """
+    try:
+        address = normalise(email)
+    except InvalidAddress:
+        return
+    try:
+        wired = wire_address(address.email)
+    except UnmailableAddress as exc:
+        raise InvalidAddress(CANNOT_MAIL) from exc
+    if not wired.smtputf8 or not settings.smtp_url:
+        return
+    if await offers_smtputf8(SMTPURL.parse(settings.smtp_url)) is False:
+        raise InvalidAddress(CANNOT_MAIL)
