@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -18,6 +19,8 @@ from linked.errors import LinkedError
 from linked.idn import UnmailableAddress
 from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings, load_settings
+from linked.subscribers.mail import confirmation_message, welcome_message
+from linked.subscribers.service import Mailing
 
 
 @pytest.fixture
@@ -224,3 +227,22 @@ def test_an_address_without_a_wire_form_is_refused(
 ) -> None:
     with pytest.raises(UnmailableAddress, match=reason):
         prepare_message(settings, composed).render(Recipient(address))
+
+
+@pytest.mark.parametrize("build", [confirmation_message, welcome_message])
+@pytest.mark.parametrize(
+    ("address", "name"), [("erin@bücher.example", "Erin =?UTF-8?B?QWRtaW4=?="), ("a@b.org", None)]
+)
+def test_confirmation_and_welcome_mails_follow_the_same_rules(
+    settings: Settings,
+    build: Callable[[Settings, Mailing], tuple[str, bytes]],
+    address: str,
+    name: str | None,
+) -> None:
+    sender, raw = build(settings, Mailing(7, address, name))
+    assert sender == "bulletin@example.org"
+    message = parse(raw)
+    (to,) = message["To"].addresses
+    assert to.addr_spec == address.replace("bücher", "xn--bcher-kva")
+    assert "".join(to.display_name.split()) == "".join((name or "").split())
+    assert re.search(r" \+0000$", message["Date"])
