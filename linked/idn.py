@@ -21,7 +21,7 @@ from linked.errors import LinkedError
 
 
 class UnmailableAddress(LinkedError):
-    """The address cannot be put on the wire; the message says why, naming the address."""
+    """The address cannot be put on the wire; the message says why."""
 
 
 #: What a dot-atom local part may hold in ASCII (RFC 5322 atext and the dot).
@@ -29,7 +29,9 @@ _ATEXT = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-"
 )
 #: A host name in ASCII: letters, digits, hyphens and dots.
-_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?")
+_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+#: The common case, checked in one regular expression: an all-ASCII address that is fine.
+_PLAIN = re.compile(r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)@(" + _HOST.pattern + ")")
 #: Why a message to a non-ASCII local part did not go out. It names no address, so
 #: ``linked status`` groups every such row under one reply.
 SMTPUTF8_REFUSAL = (
@@ -72,6 +74,8 @@ def wire_address(email: str) -> WireAddress:
     An address with a control character (a line break would inject SMTP commands
     or headers) is refused here too.
     """
+    if plain := _PLAIN.fullmatch(email):
+        return WireAddress(plain.group(1), plain.group(2))
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain:
         raise UnmailableAddress("not sent: the address has no local part and domain")

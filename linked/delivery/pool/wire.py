@@ -52,8 +52,8 @@ def envelope(sender: str, recipients: Sequence[str], *, smtputf8: bool) -> bytes
     Domains go out as IDNA A-labels (:mod:`linked.idn`). A non-ASCII local part needs
     the server's SMTPUTF8 (``smtputf8``); without it, or for an address that cannot
     be put on the wire at all (a control character would inject commands), this
-    raises :class:`PermanentFailure` naming the address: that message fails, the
-    connection is untouched.
+    raises :class:`PermanentFailure` saying why: that message fails, the connection
+    is untouched (nothing was written).
     """
     wired = Envelope.of(sender, recipients)
     encoding = "utf-8" if wired.require(smtputf8) else "ascii"
