@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from linked.cli import app
 from linked.idn import SMTPUTF8_REFUSAL
 from linked.settings import Settings
+from linked.subscribers import mailable
 from linked.subscribers.mailable import CANNOT_MAIL
 from linked.web.app import create_app
 from tests.fixtures.sending import EDITION, child_env, copy_edition, rows
@@ -93,8 +94,12 @@ def test_import_and_send_to_international_addresses(
 
 @pytest.mark.parametrize("smtputf8", [True, False], ids=["smtputf8-on", "smtputf8-off"])
 def test_subscribe_form_mails_idn_addresses_and_refuses_what_it_cannot_mail(
-    make_settings: Callable[..., Settings], engine: Engine, smtputf8: bool
+    make_settings: Callable[..., Settings],
+    engine: Engine,
+    smtputf8: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(mailable, "ANSWER_SECONDS", 0.0)  # a reused port is another server
     with running_smtp_server(smtputf8=smtputf8) as server:
         settings = make_settings(smtp_url=server.url, base_url=PUBLIC)
         with TestClient(create_app(settings), client=("203.0.113.9", 50000)) as client:

@@ -7,6 +7,8 @@ beats a "check your inbox" page for a confirmation that can never arrive.
 
 from __future__ import annotations
 
+import time
+
 from linked.idn import UnmailableAddress, wire_address
 from linked.settings import Settings
 from linked.subscribers.addresses import InvalidAddress, normalise
@@ -23,8 +25,9 @@ async def check_mailable(settings: Settings, email: str) -> None:
     """Raise InvalidAddress when ``email`` is valid but our mail cannot reach it.
 
     Only an address with a non-ASCII local part makes this ask the SMTP server (one
-    EHLO); a server that cannot be asked now is given the benefit of the doubt. An
-    address that is not valid is left to the subscribe call, which says why.
+    EHLO, remembered for ten minutes); a server that cannot be asked now is given the
+    benefit of the doubt. An address that is not valid is left to the subscribe call,
+    which says why.
     """
     try:
         address = normalise(email)
@@ -36,5 +39,23 @@ async def check_mailable(settings: Settings, email: str) -> None:
         raise InvalidAddress(CANNOT_MAIL) from exc
     if not wired.smtputf8 or not settings.smtp_url:
         return
-    if await offers_smtputf8(SMTPURL.parse(settings.smtp_url)) is False:
+    if await _offers_smtputf8(settings.smtp_url) is False:
         raise InvalidAddress(CANNOT_MAIL)
+
+
+#: The server's last definite answer per SMTP URL, and when it was given (monotonic seconds).
+_answers: dict[str, tuple[bool, float]] = {}
+#: How long an answer is trusted: servers change their extensions rarely.
+ANSWER_SECONDS = 600.0
+
+
+async def _offers_smtputf8(url: str) -> bool | None:
+    """Ask the server at most once per :data:`ANSWER_SECONDS`; None when it cannot be asked."""
+    now = time.monotonic()
+    known = _answers.get(url)
+    if known is not None and now - known[1] < ANSWER_SECONDS:
+        return known[0]
+    answer = await offers_smtputf8(SMTPURL.parse(url), timeout=5.0)
+    if answer is not None:
+        _answers[url] = (answer, now)
+    return answer
