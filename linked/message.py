@@ -17,21 +17,24 @@ from __future__ import annotations
 
 import html
 import random
+import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email import quoprimime
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import format_datetime, parseaddr
 
 import dkim
 
 from linked.compose import ComposedEmail, greeting
 from linked.compose.slots import MARKER
 from linked.errors import LinkedError
+from linked.idn import UnmailableAddress, wire_address
 from linked.settings import Settings
 
 CRLF = "\r\n"
@@ -40,22 +43,31 @@ _ids = random.Random()
 #: Longest quoted-printable line, soft line break included (RFC 2045).
 MAX_QP_LINE = 76
 #: Headers a DKIM signature covers; both List-Unsubscribe headers, so RFC 8058 one-click holds.
+#: From, Subject and the List-Unsubscribe pair are named twice (over-signing, RFC 6376
+#: 8.15): a copy of one of them added in transit breaks the signature instead of being shown.
 DKIM_HEADERS = (
     "From",
+    "From",
     "To",
+    "Subject",
     "Subject",
     "Date",
     "Message-ID",
     "List-Id",
     "List-Unsubscribe",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
     "List-Unsubscribe-Post",
     "MIME-Version",
     "Content-Type",
 )
+#: Characters that make a display name a quoted-string (RFC 5322 specials), and those escaped in it.
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+_ESCAPES = re.compile(r'[\\"]')
 
 
 class DKIMSigner:
-    """Signs finished message bytes with one RSA key (dkimpy), relaxed/simple canonicalisation."""
+    """Signs finished message bytes with one RSA key (dkimpy), relaxed/relaxed canonicalisation."""
 
     def __init__(self, selector: str, domain: str, private_key: bytes) -> None:
         self.selector = selector.encode("ascii")
@@ -72,6 +84,7 @@ class DKIMSigner:
                 self.domain,
                 self.private_key,
                 include_headers=self.headers,
+                canonicalize=(b"relaxed", b"relaxed"),
             )
         except dkim.DKIMException as exc:
             raise LinkedError(f"DKIM signing failed: {exc}") from exc
@@ -108,6 +121,24 @@ def _clean(value: str, what: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError(f"{what} must not contain a line break")
     return value
+
+
+def mailbox(name: str, email: str, header_name: str = "To") -> str:
+    """``name <address>`` for a header, the domain as its A-label (see :mod:`linked.idn`).
+
+    A name that is not plain ASCII, or that looks like an encoded word (``=?…?=``),
+    is itself RFC 2047-encoded and folded, so a client shows it as the text it is.
+    A non-ASCII local part stays UTF-8 (RFC 6532): such mail needs SMTPUTF8.
+    """
+    address = wire_address(email).address
+    if not name:
+        return address
+    if name.isascii() and name.isprintable() and "=?" not in name:
+        if _SPECIALS.search(name):
+            name = '"' + _ESCAPES.sub(r"\\\g<0>", name) + '"'
+        return f"{name} <{address}>"
+    folded = Header(name, "utf-8", header_name=header_name).encode(linesep=CRLF)
+    return f"{folded} <{address}>"
 
 
 def _qp(text: str) -> str:
@@ -198,8 +229,15 @@ class PreparedMessage:
                 f"LINKED_FROM {settings.from_address!r} needs an address, "
                 "like 'Name <news@example.org>'"
             )
-        self.envelope_sender = address
-        self.domain = address.rsplit("@", 1)[1]
+        try:
+            sender = wire_address(address)
+        except UnmailableAddress as exc:
+            raise LinkedError(f"LINKED_FROM: {exc}") from exc
+        if sender.smtputf8:
+            raise LinkedError(f"LINKED_FROM {address!r}: the part before the @ must be ASCII")
+        # The domain as its A-label: in the envelope, From, Message-ID and DKIM alike.
+        address = self.envelope_sender = sender.address
+        self.domain = sender.domain
         self.boundary = f"linked-{secrets.token_hex(16)}"
 
         # The email package folds and RFC 2047-encodes the fixed headers, once.
@@ -238,7 +276,8 @@ class PreparedMessage:
         # Formatting the date is the costliest header; once a second is enough.
         second = int(time.time())
         if self._date[0] != second:
-            self._date = (second, formatdate(second, usegmt=True))
+            # RFC 5322 3.3: "+0000", not the obsolete "GMT".
+            self._date = (second, format_datetime(datetime.fromtimestamp(second, UTC)))
         return self._date[1]
 
     def message_id(self) -> str:
@@ -246,12 +285,16 @@ class PreparedMessage:
         return f"<{time.time_ns():x}.{_ids.getrandbits(64):016x}@{self.domain}>"
 
     def render(self, recipient: Recipient, *, message_id: str | None = None) -> bytes:
-        """The complete message for one recipient, with CRLF line endings."""
+        """The complete message for one recipient, with CRLF line endings.
+
+        Raises UnmailableAddress (a LinkedError) or ValueError when this recipient's
+        values cannot make a message; the caller fails that one recipient.
+        """
         email = _clean(recipient.email, "the address")
         name = _clean(recipient.name or "", "the name")
         unsubscribe = _clean(recipient.unsubscribe_url or "", "the unsubscribe URL")
         headers = [
-            "To: " + formataddr((name, email), charset="utf-8"),
+            "To: " + mailbox(name, email),
             "Date: " + self._now(),
             "Message-ID: " + (message_id or self.message_id()),
         ]

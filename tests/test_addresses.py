@@ -21,6 +21,14 @@ def test_internationalised_domain_is_normalised() -> None:
     assert normalise("info@xn--bcher-kva.example").key == "info@bücher.example"
 
 
+def test_the_stored_form_keeps_the_form_typed() -> None:
+    # Typed as an A-label, stored as an A-label; one key for both forms: one person.
+    typed_ascii = normalise("Erin@XN--BCHER-KVA.example")
+    assert typed_ascii.email == "Erin@xn--bcher-kva.example"
+    assert typed_ascii.key == normalise("erin@Bücher.example").key == "erin@bücher.example"
+    assert normalise("josé@Example.ORG").email == "josé@example.org"
+
+
 @pytest.mark.parametrize(
     "text", ["", "   ", "no-at-sign", "a@b", "two@@example.org", "a" * 250 + "@example.org"]
 )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from linked.cli import app
 from linked.delivery import store
+from linked.delivery.models import Delivery
 from linked.settings import Settings
 from tests.fixtures.sending import EDITION, add_subscribers, copy_edition
 
@@ -78,3 +82,43 @@ def test_send_detach_queues_for_workers_and_sends_nothing(
     followed = runner.invoke(app, [*root, "status", EDITION, "--follow"], env=_env(settings))
     assert followed.exit_code == 0, followed.output
     assert "paused" in followed.output and "0/3" in followed.output
+
+
+def test_status_says_sending_now_only_for_a_live_process(
+    settings: Settings, engine: Engine
+) -> None:
+    add_subscribers(engine, 5)
+    copy_edition(settings)
+    root = ["--root", str(settings.root)]
+    env = _env(settings)
+    planned = runner.invoke(app, [*root, "send", EDITION, "--yes", "--detach"], env=env)
+    assert planned.exit_code == 0, planned.output
+    # A process that claimed rows and died (its pid runs no more), and one that lives (us).
+    dead = f"{store.this_host()}:{2**22 + 12345}:dead"
+    store.claim(engine, EDITION, dead, 3, 600)
+    live = f"{store.this_host()}:{os.getpid()}:live"
+    store.claim(engine, EDITION, live, 1, 600)
+
+    status = runner.invoke(app, [*root, "status", EDITION], env=env)
+    assert status.exit_code == 0, status.output
+    text = " ".join(status.output.split())
+    assert "sending now" in text and "waiting for their lease" in text
+    now_table, _, waiting_table = text.partition("waiting for their lease")
+    assert ":live" in now_table and ":dead" not in now_table
+    assert ":dead" in waiting_table and re.search(r"│ 3 │ at \d\d:\d\d:\d\d UTC", waiting_table)
+    assert f"linked send {EDITION} --yes" in waiting_table
+
+    with engine.begin() as conn:  # the live process finishes its row
+        conn.execute(
+            Delivery.__table__.update()  # type: ignore[attr-defined]
+            .where(Delivery.__table__.c.lease_owner == live)  # type: ignore[attr-defined]
+            .values(state="sent", lease_owner=None, lease_until=None)
+        )
+    again = runner.invoke(app, [*root, "status", EDITION], env=env)
+    text = " ".join(again.output.split())
+    assert "sending now" not in text and "waiting for their lease" in text
+
+    resumed = runner.invoke(app, [*root, "send", EDITION, "--yes"], env=env)
+    assert resumed.exit_code == 0 and "5 sent" in resumed.output, resumed.output
+    final = " ".join(runner.invoke(app, [*root, "status", EDITION], env=env).output.split())
+    assert "sending now" not in final and "waiting for their lease" not in final

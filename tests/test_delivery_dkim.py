@@ -84,6 +84,52 @@ def test_signed_copies_verify_and_cover_the_list_headers(
     assert not dkim.verify(tampered, dnsfunc=_dns(record))
 
 
+def _signature_tags(message: bytes) -> dict[bytes, bytes]:
+    header = message.split(b"\r\n", 1)[0]
+    for line in message.split(b"\r\n")[1:]:
+        if not line.startswith((b" ", b"\t")):
+            break
+        header += line
+    value = header.split(b":", 1)[1]
+    return {
+        k.strip(): v.strip().replace(b" ", b"").replace(b"\t", b"")
+        for k, _, v in (tag.partition(b"=") for tag in value.split(b";"))
+        if k.strip()
+    }
+
+
+def test_over_signed_headers_break_when_a_copy_is_added(
+    make_settings: Callable[..., Settings], key_pair: tuple[Path, bytes]
+) -> None:
+    private, record = key_pair
+    settings = make_settings(dkim_selector="linked", dkim_private_key_path=private)
+    _subject, prepared = service.prepare_edition(settings, copy_edition(settings))
+    message = prepared.render(
+        Recipient("erin@bücher.example", "Erin", "http://testserver/unsubscribe/abc")
+    )
+    tags = _signature_tags(message)
+    assert tags[b"c"] == b"relaxed/relaxed"
+    signed = [h.lower() for h in tags[b"h"].split(b":")]
+    for name in (b"from", b"subject", b"list-unsubscribe", b"list-unsubscribe-post"):
+        assert signed.count(name) == 2, name
+    assert dkim.verify(message, dnsfunc=_dns(record))
+    # A second List-Unsubscribe (or From, Subject…) added anywhere in the header breaks it.
+    head, _, rest = message.partition(b"\r\nDate: ")
+    added = b"List-Unsubscribe: <https://evil.example/u>"
+    assert not dkim.verify(head + b"\r\n" + added + b"\r\nDate: " + rest, dnsfunc=_dns(record))
+    assert not dkim.verify(
+        message.replace(b"\r\n\r\n", b"\r\n" + added + b"\r\n\r\n", 1), dnsfunc=_dns(record)
+    )
+    assert not dkim.verify(added + b"\r\n" + message, dnsfunc=_dns(record))
+    extra_from = b"From: Someone Else <ceo@example.org>\r\n"
+    assert not dkim.verify(extra_from + message, dnsfunc=_dns(record))
+    # Relaxed header canonicalisation: refolding a header in transit does not break it.
+    refolded = message.replace(
+        b"List-Unsubscribe-Post: List-Unsubscribe", b"List-Unsubscribe-Post:  List-Unsubscribe"
+    )
+    assert dkim.verify(refolded, dnsfunc=_dns(record))
+
+
 async def test_messages_sent_through_the_pool_verify_on_arrival(
     make_settings: Callable[..., Settings],
     engine: Engine,

@@ -19,7 +19,8 @@ from aiosmtplib.response import SMTPResponse
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.pool import ConnectionFailure, SMTPPool, wire_form
 from linked.delivery.pool.connection import Opened
-from linked.delivery.pool.wire import ReplyReader
+from linked.delivery.pool.wire import ReplyReader, envelope
+from linked.idn import SMTPUTF8_REFUSAL
 from linked.transport import SMTPURL, PermanentFailure, TemporaryFailure
 from tests.fixtures.faulty_smtp import FaultySMTP, Switchable, free_port
 
@@ -339,3 +340,19 @@ async def test_replies_are_parsed_across_chunks_and_continuation_lines() -> None
     with pytest.raises(SMTPResponseException, match="Malformed"):
         await broken
     assert wire.closed and not reader.usable
+
+
+def test_envelopes_carry_a_labels_and_smtputf8_only_when_offered() -> None:
+    assert envelope("news@bücher.example", ["erin@bücher.example"], smtputf8=False) == (
+        b"MAIL FROM:<news@xn--bcher-kva.example>\r\n"
+        b"RCPT TO:<erin@xn--bcher-kva.example>\r\nDATA\r\n"
+    )
+    assert envelope("news@example.org", ["josé@bücher.example"], smtputf8=True) == (
+        b"MAIL FROM:<news@example.org> SMTPUTF8\r\n"
+        b"RCPT TO:<jos\xc3\xa9@xn--bcher-kva.example>\r\nDATA\r\n"
+    )
+    with pytest.raises(PermanentFailure) as refused:
+        envelope("news@example.org", ["josé@example.org"], smtputf8=False)
+    assert refused.value.reply == SMTPUTF8_REFUSAL
+    with pytest.raises(PermanentFailure, match="control character"):
+        envelope("news@example.org", ["a@example.org>\r\nRCPT TO:<b@example.org"], smtputf8=True)

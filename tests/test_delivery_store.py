@@ -74,11 +74,30 @@ def test_holders_lists_who_has_rows_in_flight(engine: Engine) -> None:
     store.claim(engine, EDITION, "b-host/1:7:beef", 2, 60)
     store.claim(engine, EDITION, "a-host/1:9:cafe", 3, 60)
     held = store.holders(engine, EDITION)
-    assert [(owner, n) for owner, n, _until in held] == [
+    assert [(h.owner, h.rows) for h in held] == [
         ("a-host/1:9:cafe", 3),
         ("b-host/1:7:beef", 2),
     ]
-    assert all(until is not None for _owner, _n, until in held)
+    assert all(h.lease_until is not None for h in held)
+    assert all(h.alive for h in held)  # other hosts: alive while their lease is current
+
+
+def test_holders_tell_a_live_process_from_a_dead_one(engine: Engine) -> None:
+    _planned(engine, 6)
+    here = store.this_host()
+    store.claim(engine, EDITION, f"{here}:{os.getpid()}:aaaa", 1, 60)
+    store.claim(engine, EDITION, f"{here}:{DEAD_PID}:bbbb", 2, 60)
+    store.claim(engine, EDITION, "far-host/1:7:cccc", 3, 60)
+    with engine.begin() as conn:  # the far host stopped renewing its lease
+        conn.execute(
+            T.update()
+            .where(T.c.lease_owner == "far-host/1:7:cccc")
+            .values(lease_until=utcnow() - timedelta(seconds=5))
+        )
+    alive = {h.owner.rsplit(":", 1)[1]: h.alive for h in store.holders(engine, EDITION)}
+    assert alive == {"aaaa": True, "bbbb": False, "cccc": False}
+    dead = next(h for h in store.holders(engine, EDITION) if h.owner.endswith("bbbb"))
+    assert dead.lease_until is not None and dead.lease_until > utcnow()
 
 
 def test_release_gives_back_unsent_rows(engine: Engine) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -12,8 +16,11 @@ import pytest
 from linked.compose import ComposedEmail, Composer, fill, greeting
 from linked.edition import load_edition
 from linked.errors import LinkedError
+from linked.idn import UnmailableAddress
 from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings, load_settings
+from linked.subscribers.mail import confirmation_message, welcome_message
+from linked.subscribers.service import Mailing
 
 
 @pytest.fixture
@@ -22,9 +29,12 @@ def composed(settings: Settings, example_edition: Path) -> ComposedEmail:
 
 
 def parse(raw: bytes) -> EmailMessage:
+    """Parse with ``email.policy.strict`` and require 0 defects, in every part and header."""
     message = email.message_from_bytes(raw, policy=email.policy.strict)
     assert isinstance(message, EmailMessage)
     assert [d for part in message.walk() for d in part.defects] == []
+    for part in message.walk():
+        assert [(k, v.defects) for k, v in part.items() if v.defects] == []
     return message
 
 
@@ -142,3 +152,97 @@ def test_no_line_starts_with_a_dot_and_the_text_is_unchanged(
     values = {"greeting": greeting(".Dot"), "unsubscribe_url": url}
     assert body(message, "plain") == fill(text, values, html_escape=False)
     assert body(message, "html") == fill(html, values, html_escape=True)
+
+
+def test_date_is_in_the_plus_zero_form(settings: Settings, composed: ComposedEmail) -> None:
+    raw = prepare_message(settings, composed).render(Recipient("a@example.org"))
+    date = parse(raw)["Date"]
+    assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000", date), date
+    assert date.datetime.utcoffset() == timedelta(0)
+
+
+def test_unicode_domains_go_out_as_a_labels(project: Path, composed: ComposedEmail) -> None:
+    settings = load_settings(project, from_address="Bücher News <news@Bücher.example>")
+    prepared = prepare_message(settings, composed)
+    assert prepared.envelope_sender == "news@xn--bcher-kva.example"
+    raw = prepared.render(Recipient("erin@bücher.example", "Erin", "https://x/u"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()
+    message = parse(raw)
+    assert message["To"].addresses[0].addr_spec == "erin@xn--bcher-kva.example"
+    assert message["From"].addresses[0].addr_spec == "news@xn--bcher-kva.example"
+    assert message["Message-ID"].endswith("@xn--bcher-kva.example>")
+
+
+def test_a_non_ascii_local_part_stays_utf8(settings: Settings, composed: ComposedEmail) -> None:
+    raw = prepare_message(settings, composed).render(Recipient("josé@example.org", "José"))
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("utf-8")
+    assert "To: =?utf-8?b?Sm9zw6k=?= <josé@example.org>\r\n" in head
+    # RFC 6532 mail: Python's parser registers one defect kind for any non-ASCII local part.
+    parsed = email.message_from_string(
+        raw.decode("utf-8"), policy=email.policy.strict.clone(utf8=True)
+    )
+    assert parsed["To"].addresses[0].addr_spec == "josé@example.org"
+    defects = [type(d).__name__ for _, v in parsed.items() for d in v.defects]
+    assert defects == ["NonASCIILocalPartDefect"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "=?UTF-8?B?QWRtaW4=?=",
+        "Sam =?utf-8?q?Boss?= Reader",
+        '"Quoted" \\ and, specials: <x@y> (c)',
+        "Ünïcödé " * 25,
+        "x" * 200,
+        "Zoë " + "=?ISO-8859-1?Q?Andr=E9?=",
+    ],
+)
+def test_odd_display_names_come_back_as_typed(
+    settings: Settings, composed: ComposedEmail, name: str
+) -> None:
+    raw = prepare_message(settings, composed).render(Recipient("sam@example.org", name))
+    to = raw.split(b"\r\nTo: ", 1)[1].split(b"\r\nDate:", 1)[0].decode("ascii")
+    if "=?" in name:  # looks like an encoded word: it is itself encoded, never left bare
+        assert not [word for word in name.split() if word.startswith("=?") and word in to]
+    message = parse(raw)
+    assert message["To"].addresses[0].addr_spec == "sam@example.org"
+    # RFC 2047: space between adjacent encoded words is not part of the text.
+    decoded = str(make_header(decode_header(to.rpartition(" <")[0].replace("\r\n", ""))))
+    assert decoded.strip('"').replace('\\"', '"').replace("\\\\", "\\") == name
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("a@exa mple.org", "not a host name"),
+        ("a@bü cher.example", "no IDNA form"),
+        ("a\x00b@example.org", "control character"),
+        ("a b@example.org", "character mail cannot carry"),
+        ("nobody", "no local part"),
+    ],
+)
+def test_an_address_without_a_wire_form_is_refused(
+    settings: Settings, composed: ComposedEmail, address: str, reason: str
+) -> None:
+    with pytest.raises(UnmailableAddress, match=reason):
+        prepare_message(settings, composed).render(Recipient(address))
+
+
+@pytest.mark.parametrize("build", [confirmation_message, welcome_message])
+@pytest.mark.parametrize(
+    ("address", "name"), [("erin@bücher.example", "Erin =?UTF-8?B?QWRtaW4=?="), ("a@b.org", None)]
+)
+def test_confirmation_and_welcome_mails_follow_the_same_rules(
+    settings: Settings,
+    build: Callable[[Settings, Mailing], tuple[str, bytes]],
+    address: str,
+    name: str | None,
+) -> None:
+    sender, raw = build(settings, Mailing(7, address, name))
+    assert sender == "bulletin@example.org"
+    message = parse(raw)
+    (to,) = message["To"].addresses
+    assert to.addr_spec == address.replace("bücher", "xn--bcher-kva")
+    assert "".join(to.display_name.split()) == "".join((name or "").split())
+    assert re.search(r" \+0000$", message["Date"])

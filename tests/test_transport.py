@@ -1,4 +1,4 @@
-"""Transports that need no server: the outbox and the SMTP URL parser."""
+"""Transports: the outbox, the SMTP URL parser, and one SMTP connection to aiosmtpd."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 
 from linked.errors import LinkedError
+from linked.idn import SMTPUTF8_REFUSAL
 from linked.settings import load_settings
-from linked.transport import SMTPURL, OutboxTransport, SMTPTransport, open_transport
+from linked.transport import (
+    SMTPURL,
+    OutboxTransport,
+    PermanentFailure,
+    SMTPTransport,
+    open_transport,
+)
+from tests.fixtures.smtp import running_smtp_server
 
 
 async def test_outbox_writes_one_eml_per_message(tmp_path: Path) -> None:
@@ -50,3 +58,46 @@ def test_open_transport_follows_settings(project: Path) -> None:
     assert isinstance(
         open_transport(load_settings(project, smtp_url="smtp://127.0.0.1:2525")), SMTPTransport
     )
+
+
+async def test_outbox_checks_addresses_as_a_server_would(tmp_path: Path) -> None:
+    raw = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
+    outbox = OutboxTransport(tmp_path / "outbox")
+    await outbox.send("a@example.org", ["erin@bücher.example"], raw)
+    await outbox.send("a@example.org", ["josé@example.org"], raw)  # a file holds SMTPUTF8 mail
+    names = sorted(f.name for f in (tmp_path / "outbox").iterdir())
+    assert [n.split("-", 3)[3] for n in names] == [
+        "erin@xn--bcher-kva.example.eml",
+        "josé@example.org.eml",
+    ]
+    strict = OutboxTransport(tmp_path / "ascii-outbox", smtputf8=False)
+    with pytest.raises(PermanentFailure) as refused:
+        await strict.send("a@example.org", ["josé@example.org"], raw)
+    assert refused.value.reply == SMTPUTF8_REFUSAL
+    with pytest.raises(PermanentFailure, match="control character"):
+        await outbox.send("a@example.org", ["b@example.org\r\nRCPT TO:<c@example.org>"], raw)
+
+
+@pytest.mark.parametrize("smtputf8", [True, False])
+async def test_smtp_transport_sends_a_labels_and_smtputf8_when_offered(smtputf8: bool) -> None:
+    raw = b"From: a@example.org\r\nTo: someone\r\nSubject: hi\r\n\r\nbody\r\n"
+    with running_smtp_server(smtputf8=smtputf8) as server:
+        transport = SMTPTransport(SMTPURL.parse(server.url))
+        try:
+            await transport.send("news@bücher.example", ["erin@bücher.example"], raw)
+            if smtputf8:
+                await transport.send("news@example.org", ["josé@example.org"], raw)
+            else:
+                with pytest.raises(PermanentFailure) as refused:
+                    await transport.send("news@example.org", ["josé@example.org"], raw)
+                assert refused.value.reply == SMTPUTF8_REFUSAL
+            # The connection carries on after a refused address.
+            await transport.send("news@example.org", ["sam@example.org"], raw)
+        finally:
+            await transport.close()
+        got = [(m.sender, m.recipients) for m in server.wait_for(3 if smtputf8 else 2)]
+    expected = [("news@xn--bcher-kva.example", ("erin@xn--bcher-kva.example",))]
+    if smtputf8:
+        expected.append(("news@example.org", ("josé@example.org",)))
+    expected.append(("news@example.org", ("sam@example.org",)))
+    assert got == expected

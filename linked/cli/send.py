@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import typer
 from rich.progress import (
@@ -88,6 +89,28 @@ def _summary(result: service.SendResult) -> None:
         console.print("Nothing sent.")
 
 
+def _print_holders(report: service.StatusReport) -> None:
+    """Rows in ``sending``: under a live process ("sending now"), or waiting for their lease."""
+    if report.sending_now:
+        table = Table("worker", "rows in flight", "lease until", title="sending now")
+        for holder in report.sending_now:
+            until = holder.lease_until
+            table.add_row(holder.owner, str(holder.rows), f"{until:%H:%M:%S} UTC" if until else "")
+        console.print(table)
+    if report.waiting_for_lease:
+        table = Table("worker (gone)", "rows", "free again", title="waiting for their lease")
+        now = datetime.now(UTC)
+        for holder in report.waiting_for_lease:
+            until = holder.lease_until
+            when = "now" if until is None or until <= now else f"at {until:%H:%M:%S} UTC"
+            table.add_row(holder.owner, str(holder.rows), when)
+        console.print(table)
+        console.print(
+            "The process that held these rows has stopped. A running worker sends them once "
+            f"their lease ends; `linked send {report.edition} --yes` sends them at once."
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add the sending commands to the top-level app."""
 
@@ -144,11 +167,7 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         if report.rate:
             console.print(f"rate: {report.rate:.1f} messages/s")
-        if report.holders:
-            holders = Table("worker", "rows in flight", "lease until", title="sending now")
-            for owner, rows, until in report.holders:
-                holders.add_row(owner, str(rows), f"{until:%H:%M:%S} UTC" if until else "")
-            console.print(holders)
+        _print_holders(report)
         if report.errors:
             errors = Table("state", "reply", "rows", title="errors by reply")
             for state, reply, count in report.errors:

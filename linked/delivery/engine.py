@@ -50,6 +50,7 @@ from linked.delivery.models import DeliveryState, SendStatus, utcnow
 from linked.delivery.pool import ConnectionFailure, Lane, SMTPPool
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.store import Job, Outcome
+from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
 from linked.transport import Transport, TransportError
 
@@ -87,6 +88,14 @@ class Progress:
         """Messages sent per second in this run."""
         elapsed = time.monotonic() - self.started
         return self.sent_now / elapsed if elapsed > 0 else 0.0
+
+
+def failed(exc: Exception) -> Outcome:
+    """The permanent failure of one row whose message could not be built or sent."""
+    reason = str(exc) if isinstance(exc, LinkedError) else f"{type(exc).__name__}: {exc}"
+    if not reason.startswith("not sent"):
+        reason = f"not sent: {reason}"
+    return Outcome("permanent", reason)
 
 
 @dataclass
@@ -292,10 +301,15 @@ class DeliveryRun:
     ) -> Outcome | None:
         """Send one row's message; None when the send was paused before it left.
 
-        Before it leaves, all of ``pending`` but the newest must be committed.
+        Before it leaves, all of ``pending`` but the newest must be committed. Any
+        error while personalising, encoding or sending this one message fails this
+        row with the reason (:func:`failed`); the send goes on.
         """
-        recipient = Recipient(job.email, job.name, self.unsubscribe_url(job.subscriber_id))
-        message = self.prepared.render(recipient)
+        try:
+            recipient = Recipient(job.email, job.name, self.unsubscribe_url(job.subscriber_id))
+            message = self.prepared.render(recipient)
+        except Exception as exc:  # this recipient's values cannot make a message
+            return failed(exc)
         drops = 0
         while True:
             await self.breaker.wait()
@@ -318,6 +332,8 @@ class DeliveryRun:
             except TransportError as exc:
                 kind = "permanent" if exc.permanent else "temporary"
                 return Outcome(kind, exc.reply, exc.code)
+            except Exception as exc:  # a fault with this message only: fail its row, go on
+                return failed(exc)
             if self.progress.waiting:
                 self.progress.waiting = ""
             return Outcome("sent", reply)

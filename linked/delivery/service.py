@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -58,8 +57,18 @@ class StatusReport:
     counts: Counter[str]
     rate: float | None
     errors: list[tuple[str, str, int]]
-    #: Workers holding rows now: (lease owner ``host/pidns:pid:…``, rows, lease until).
-    holders: list[tuple[str, int, datetime | None]] = field(default_factory=list)
+    #: Who holds rows in ``sending`` now, and whether that process lives (store.Holder).
+    holders: list[store.Holder] = field(default_factory=list)
+
+    @property
+    def sending_now(self) -> list[store.Holder]:
+        """Rows a live process holds: these are being sent now."""
+        return [h for h in self.holders if h.alive]
+
+    @property
+    def waiting_for_lease(self) -> list[store.Holder]:
+        """Rows a dead process held: sent again once their lease ends (``lease_until``)."""
+        return [h for h in self.holders if not h.alive]
 
     @property
     def total(self) -> int:

@@ -16,7 +16,7 @@ import socket
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -315,11 +315,24 @@ def counts(engine: Engine, edition: str) -> Counter[str]:
         )
 
 
-def holders(engine: Engine, edition: str) -> list[tuple[str, int, datetime | None]]:
-    """Who holds rows of the send right now: ``(lease owner, rows, lease until)``, most first.
+@dataclass(frozen=True)
+class Holder:
+    """Rows of a send in ``sending`` under one lease owner (``host/pidns:pid:rand``).
 
-    A worker that died shows here until its lease runs out.
+    ``alive`` is True only while a live process holds them: on this host its process
+    still runs; elsewhere its lease is current (renewed while the owner lives). Rows
+    of a dead owner wait for ``lease_until``, when any worker may claim them again.
     """
+
+    owner: str
+    rows: int
+    lease_until: datetime | None
+    alive: bool
+
+
+def holders(engine: Engine, edition: str) -> list[Holder]:
+    """Who holds rows of the send right now, most rows first, and whether they live."""
+    now = utcnow()
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(T.c.lease_owner, sa.func.count().label("n"), sa.func.max(T.c.lease_until))
@@ -327,7 +340,13 @@ def holders(engine: Engine, edition: str) -> list[tuple[str, int, datetime | Non
             .group_by(T.c.lease_owner)
             .order_by(sa.desc("n"))
         ).all()
-    return [(str(owner or "(none)"), int(n), until) for owner, n, until in rows]
+    found = []
+    for owner, n, until in rows:
+        if until is not None and until.tzinfo is None:  # SQLite keeps no zone: it is UTC
+            until = until.replace(tzinfo=UTC)
+        alive = bool(owner) and until is not None and until >= now and not _owner_gone(owner)
+        found.append(Holder(str(owner or "(none)"), int(n), until, alive))
+    return found
 
 
 def next_due(engine: Engine, edition: str) -> datetime | None:

@@ -31,8 +31,12 @@ class Address:
 def normalise(text: str) -> Address:
     """Check syntax only (no DNS: fast, and works offline) and normalise the address.
 
-    Surrounding space is trimmed; the domain is lower-cased and IDNA-normalised by
-    email-validator; the key is the case-folded address, so ``A@x`` and ``a@X`` are one person.
+    Surrounding space is trimmed and the domain lower-cased. The stored form keeps what
+    the person typed: a domain typed in Unicode stays Unicode (normalised by
+    email-validator, ``bücher.example``), one typed as an IDNA A-label stays ASCII
+    (``xn--bcher-kva.example``); either way it goes out as the A-label (linked.idn).
+    The key is the case-folded Unicode form, so ``A@x`` and ``a@X``, or an address in
+    both forms, are one person.
     """
     candidate = text.strip()
     if not candidate:
@@ -43,8 +47,11 @@ def normalise(text: str) -> Address:
         checked = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidAddress(f"not a valid email address: {exc}") from exc
+    typed_domain = candidate.rpartition("@")[2]
     email = checked.normalized
-    return Address(email=email, key=email.casefold())
+    if typed_domain.isascii() and checked.ascii_domain:
+        email = f"{checked.local_part}@{checked.ascii_domain}"
+    return Address(email=email, key=checked.normalized.casefold())
 
 
 def clean_name(text: str | None) -> str | None:

@@ -6,6 +6,7 @@ bytes to send. Transports know nothing of editions, Markdown or subscribers.
 """
 
 from linked.transport.base import (
+    Envelope,
     MemoryTransport,
     PermanentFailure,
     SentMessage,
@@ -19,6 +20,7 @@ from linked.transport.smtp import SMTPURL, SMTPTransport
 
 __all__ = [
     "SMTPURL",
+    "Envelope",
     "MemoryTransport",
     "OutboxTransport",
     "PermanentFailure",

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from linked.idn import SMTPUTF8_REFUSAL, UnmailableAddress, wire_address
+
 
 class TransportError(Exception):
     """A message was not accepted. ``code`` is the SMTP reply code where there is one."""
@@ -26,6 +28,32 @@ class PermanentFailure(TransportError):
     """Do not try again: a 5xx reply such as an unknown mailbox."""
 
     permanent = True
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A sender and recipients as they go on the wire (domains as A-labels, see linked.idn)."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    #: True when an address needs SMTPUTF8 (a non-ASCII local part).
+    smtputf8: bool
+
+    @classmethod
+    def of(cls, sender: str, recipients: Sequence[str]) -> Envelope:
+        """The wire form; PermanentFailure (naming the address) when one cannot be sent."""
+        try:
+            wired = [wire_address(a) for a in (sender, *recipients)]
+        except UnmailableAddress as exc:
+            raise PermanentFailure(str(exc)) from exc
+        utf8 = any(a.smtputf8 for a in wired)
+        return cls(wired[0].address, tuple(a.address for a in wired[1:]), utf8)
+
+    def require(self, smtputf8: bool) -> bool:
+        """Whether SMTPUTF8 is needed; PermanentFailure when it is and the server lacks it."""
+        if self.smtputf8 and not smtputf8:
+            raise PermanentFailure(SMTPUTF8_REFUSAL)
+        return self.smtputf8
 
 
 class Transport(Protocol):

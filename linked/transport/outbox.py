@@ -9,16 +9,26 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from linked.transport.base import Envelope
+
 
 class OutboxTransport:
-    """Writes ``outbox/<time>-<n>-<recipient>.eml``; files are written atomically."""
+    """Writes ``outbox/<time>-<n>-<recipient>.eml``; files are written atomically.
 
-    def __init__(self, folder: Path) -> None:
+    Addresses are checked as an SMTP server would get them (:mod:`linked.idn`): one
+    that cannot be put on the wire fails the same way. A file can hold a message to a
+    non-ASCII local part, so the outbox offers SMTPUTF8 unless ``smtputf8=False``.
+    """
+
+    def __init__(self, folder: Path, *, smtputf8: bool = True) -> None:
         self.folder = folder
+        self.smtputf8 = smtputf8
         self._counter = itertools.count(1)
 
     async def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
-        await asyncio.to_thread(self._write, recipients, message)
+        wired = Envelope.of(sender, recipients)
+        wired.require(self.smtputf8)
+        await asyncio.to_thread(self._write, wired.recipients, message)
 
     def _write(self, recipients: Sequence[str], message: bytes) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)

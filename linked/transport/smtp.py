@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from linked.errors import LinkedError
-from linked.transport.base import PermanentFailure, TemporaryFailure, TransportError
+from linked.transport.base import Envelope, PermanentFailure, TemporaryFailure, TransportError
 
 _SCHEMES = {
     "smtp": (25, False, False),
@@ -104,16 +104,30 @@ class SMTPTransport:
         client = self.url.client(timeout=self.timeout, tls_context=self.tls_context)
         try:
             await client.connect()
+            if client.is_ehlo_or_helo_needed:  # greet now: send() asks for SMTPUTF8 first
+                try:
+                    await client.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await client.helo()
         except (aiosmtplib.SMTPException, OSError) as exc:
+            client.close()
             raise classify(exc) from exc
         self._client = client
         self.messages_sent = 0
         return client
 
     async def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        """Send one message; domains go out as A-labels, non-ASCII local parts with SMTPUTF8."""
+        wired = Envelope.of(sender, recipients)
         client = await self.connect()
+        utf8 = wired.require(client.supports_extension("smtputf8"))
         try:
-            await client.sendmail(sender, list(recipients), message)
+            await client.sendmail(
+                wired.sender,
+                list(wired.recipients),
+                message,
+                mail_options=["SMTPUTF8"] if utf8 else None,
+            )
         except (aiosmtplib.SMTPException, OSError) as exc:
             failure = classify(exc)
             if isinstance(exc, aiosmtplib.SMTPServerDisconnected | OSError):
@@ -137,3 +151,25 @@ class SMTPTransport:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError):
                 client.close()
+
+
+async def offers_smtputf8(url: SMTPURL, *, timeout: float = 10.0) -> bool | None:
+    """Whether the server offers SMTPUTF8 (RFC 6531); None when it cannot be asked now.
+
+    Opens a session (TLS and AUTH as the URL says), reads the EHLO reply, and quits.
+    """
+    client = url.client(timeout=timeout, tls_context=None)
+    try:
+        await client.connect()
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()
+        offered = client.supports_extension("smtputf8")
+    except (aiosmtplib.SMTPException, OSError):
+        return None
+    finally:
+        if client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+    return offered

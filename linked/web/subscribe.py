@@ -13,7 +13,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from linked.subscribers import mail, service
+from linked.subscribers import mail, mailable, service
 from linked.subscribers.addresses import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, InvalidAddress
 from linked.subscribers.tokens import BadToken, ExpiredToken, Purpose, read_token
 from linked.web.state import client_ip, in_transaction, pages_of, settings_of
@@ -107,6 +107,7 @@ async def subscribe(request: Request, background: BackgroundTasks) -> Response:
         return pages.message(request, "check_inbox", "Check your inbox", CHECK_INBOX)
     email, name, ip = values.get("email", ""), values.get("name") or None, client_ip(request)
     try:
+        await mailable.check_mailable(settings, email)
         mailing = await in_transaction(
             request,
             lambda session: service.subscribe(session, settings, email, name, source="web", ip=ip),

@@ -23,7 +23,7 @@ from aiosmtplib.response import SMTPResponse
 
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.pool.wire import ReplyReader, envelope, wire_form
-from linked.transport import SMTPURL, TemporaryFailure
+from linked.transport import SMTPURL, TemporaryFailure, TransportError
 from linked.transport.smtp import classify
 
 #: Errors that mean the connection itself is gone, not that a message was refused.
@@ -185,6 +185,11 @@ class PooledConnection:
         except asyncio.CancelledError:
             self._drop()  # whatever was on the wire, the session's state is unknown
             raise
+        except TransportError:
+            raise  # an address refused before anything was written: the session is clean
+        except Exception:
+            self._drop()  # a fault of ours mid-transaction: the session's state is unknown
+            raise
         self.carried += 1
         return reply
 
@@ -250,7 +255,7 @@ class PooledConnection:
             return None
         try:
             return envelope(sender, then, smtputf8=self.smtputf8)
-        except (ValueError, aiosmtplib.SMTPException):
+        except (ValueError, aiosmtplib.SMTPException, TransportError):
             return None  # it will fail on its own turn
 
     def abandon(self) -> None:

@@ -18,11 +18,11 @@ import aiosmtplib
 from aiosmtplib.protocol import normalize_message_line_endings
 from aiosmtplib.response import SMTPResponse
 
+from linked.transport import Envelope
+
 #: Longest reply line and longest unparsed input accepted (aiosmtplib's limits).
 MAX_LINE = 8192
 MAX_PENDING = 4 * MAX_LINE
-#: Bytes not allowed in an address on a command line (C0 controls and DEL).
-_CONTROLS = bytes(range(32)) + b"\x7f"
 
 
 def wire_form(message: bytes, *, prepared: bool = False, then: bytes = b"") -> bytes:
@@ -49,24 +49,19 @@ def wire_form(message: bytes, *, prepared: bool = False, then: bytes = b"") -> b
 def envelope(sender: str, recipients: Sequence[str], *, smtputf8: bool) -> bytes:
     """``MAIL FROM``, one ``RCPT TO`` per recipient and ``DATA``, CRLF after each.
 
-    Non-ASCII addresses need the server's SMTPUTF8 (``smtputf8``); without it this
-    raises :class:`aiosmtplib.SMTPNotSupported`. An address with a control character
-    (a line break would inject commands) raises ValueError.
+    Domains go out as IDNA A-labels (:mod:`linked.idn`). A non-ASCII local part needs
+    the server's SMTPUTF8 (``smtputf8``); without it, or for an address that cannot
+    be put on the wire at all (a control character would inject commands), this
+    raises :class:`PermanentFailure` saying why: that message fails, the connection
+    is untouched (nothing was written).
     """
-    try:
-        mail = b"MAIL FROM:<" + sender.encode("ascii") + b">"
-        addresses = [r.encode("ascii") for r in recipients]
-    except UnicodeEncodeError:
-        if not smtputf8:
-            raise aiosmtplib.SMTPNotSupported(
-                "a non-ASCII address needs SMTPUTF8, which this server does not offer"
-            ) from None
-        mail = b"MAIL FROM:<" + sender.encode("utf-8") + b"> SMTPUTF8"
-        addresses = [r.encode("utf-8") for r in recipients]
-    if any(a.translate(None, _CONTROLS) != a for a in (mail, *addresses)):
-        raise ValueError("an address contains a control character")
-    lines = [mail, *(b"RCPT TO:<" + a + b">" for a in addresses), b"DATA", b""]
-    return b"\r\n".join(lines)
+    wired = Envelope.of(sender, recipients)
+    encoding = "utf-8" if wired.require(smtputf8) else "ascii"
+    mail = b"MAIL FROM:<" + wired.sender.encode(encoding) + b">"
+    if encoding == "utf-8":
+        mail += b" SMTPUTF8"
+    rcpts = [b"RCPT TO:<" + a.encode(encoding) + b">" for a in wired.recipients]
+    return b"\r\n".join([mail, *rcpts, b"DATA", b""])
 
 
 class ReplyReader(asyncio.Protocol):
