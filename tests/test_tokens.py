@@ -13,8 +13,10 @@ from linked.subscribers.tokens import (
     ExpiredToken,
     Purpose,
     make_token,
+    read_short_token,
     read_token,
     secret_key,
+    short_token,
     unsubscribe_url,
 )
 
@@ -95,3 +97,24 @@ def test_tokens_from_the_plain_itsdangerous_serializer_still_verify(settings: Se
         read_token(settings, Purpose.unsubscribe, compressed)
     with pytest.raises(BadToken):  # salts stay per purpose
         read_token(settings, Purpose.confirm, make_token(settings, Purpose.unsubscribe, 42))
+
+
+def test_short_tokens_round_trip_in_any_case_and_refuse_forgeries(settings: Settings) -> None:
+    for ident in (1, 35, 36, 123456789):
+        token = short_token(settings, Purpose.bounce, ident)
+        assert len(token) <= 30 and token == token.lower()
+        assert read_short_token(settings, Purpose.bounce, token.upper()) == ident
+    token = short_token(settings, Purpose.bounce, 77)
+    ident, _, mac = token.partition("-")
+    for forged in (
+        f"{ident}-{mac[:-1]}a" if not mac.endswith("a") else f"{ident}-{mac[:-1]}b",
+        f"2{ident}-{mac}",
+        "",
+        "-",
+        "x" * 40,
+        f"{ident}-",
+    ):
+        with pytest.raises(BadToken):
+            read_short_token(settings, Purpose.bounce, forged)
+    with pytest.raises(BadToken):  # another purpose's key
+        read_short_token(settings, Purpose.unsubscribe, token)

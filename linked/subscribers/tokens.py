@@ -6,7 +6,9 @@ expire, because an old bulletin must still let its reader leave.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import hmac
 import os
 import secrets
@@ -31,6 +33,8 @@ class Purpose(StrEnum):
 
     confirm = "confirm"
     unsubscribe = "unsubscribe"
+    #: A delivery named in a VERP return path (``bounces+TOKEN@domain``); see :func:`short_token`.
+    bounce = "bounce"
 
 
 class BadToken(LinkedError):
@@ -150,3 +154,45 @@ def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:
     """The absolute one-click unsubscribe link for ``List-Unsubscribe`` and the mail footer."""
     token = make_token(settings, Purpose.unsubscribe, subscriber_id)
     return f"{settings.base_url}/unsubscribe/{token}"
+
+
+def _short_mac(secret: str, purpose: Purpose, ident: str) -> str:
+    digest = hmac.new(
+        secret.encode("utf-8"), f"linked-{purpose.value}:{ident}".encode("ascii"), hashlib.sha256
+    ).digest()
+    return base64.b32encode(digest[:10]).decode("ascii").lower()
+
+
+def short_token(settings: Settings, purpose: Purpose, value: int) -> str:
+    """A short, case-insensitive token for an id: ``<id in base 36>-<16 base32 characters>``.
+
+    For VERP local parts, which relays may lower-case and which must stay under 64
+    characters; the 80-bit HMAC is per purpose like the other tokens. It never expires.
+    """
+    ident = _base36(value)
+    return f"{ident}-{_short_mac(secret_key(settings), purpose, ident)}"
+
+
+def read_short_token(settings: Settings, purpose: Purpose, token: str) -> int:
+    """The id in a :func:`short_token`; raises :class:`BadToken` when it is not genuine."""
+    ident, _, mac = token.strip().lower().partition("-")
+    if not ident or len(ident) > 13 or not ident.isalnum() or not ident.isascii():
+        raise BadToken("this token is not valid")
+    expected = _short_mac(secret_key(settings), purpose, ident)
+    if not hmac.compare_digest(mac.encode("ascii", "replace"), expected.encode("ascii")):
+        raise BadToken("this token is not valid")
+    value = int(ident, 36)
+    if value < 1:
+        raise BadToken("this token is not valid")
+    return value
+
+
+def _base36(value: int) -> str:
+    if type(value) is not int or value < 1:
+        raise ValueError("a token names a positive integer id")
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while value:
+        value, rest = divmod(value, 36)
+        out = digits[rest] + out
+    return out

@@ -1,0 +1,1 @@
+"""Bounces and complaints from the return mailbox: VERP return paths, classification, fetching."""
