@@ -157,6 +157,27 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(
         default=None, description="Bearer token required by POST /webhooks/bounce"
     )
+    # Bounces and complaints from the return mailbox (see linked.bounces).
+    bounce_address: str | None = Field(
+        default=None,
+        description="Return mailbox, e.g. bounces@example.org; set = VERP envelope senders",
+    )
+    bounce_imap_url: str | None = Field(
+        default=None,
+        description="imaps://user:pass@host[:port]/INBOX or imap://… (STARTTLS when offered)",
+    )
+    bounce_poll_minutes: float = Field(
+        default=5, gt=0, description="How often `linked serve`/`linked worker` fetch bounces"
+    )
+    bounce_processed_folder: str = Field(
+        default="Processed", description="IMAP folder handled bounces are moved to"
+    )
+    bounce_delete_processed: bool = Field(
+        default=False, description="Delete handled bounces instead of moving them"
+    )
+    soft_bounce_limit: int = Field(
+        default=3, ge=1, description="Soft bounces on distinct sends within 30 days = bounced"
+    )
     dkim_selector: str | None = Field(default=None, description="DKIM selector; unset = no DKIM")
     dkim_private_key_path: Path | None = Field(
         default=None, description="PEM private key for DKIM signing"

@@ -127,12 +127,15 @@ class DeliveryRun:
         limiter: RateLimiter | None = None,
         breaker: CircuitBreaker | None = None,
         progress: Callable[[Progress], None] | None = None,
+        return_path: Callable[[int], str] | None = None,
     ) -> None:
         self.db = db
         self.edition = edition
         self.prepared = prepared
         self.transport = transport
         self.unsubscribe_url = unsubscribe_url
+        #: Delivery id -> VERP envelope sender (linked.delivery.returnpath); None = the From.
+        self.return_path = return_path
         self.options = options or EngineOptions()
         self.limiter = limiter or RateLimiter()
         pool_breaker = transport.breaker if isinstance(transport, SMTPPool) else None
@@ -319,7 +322,7 @@ class DeliveryRun:
             if pending:
                 await self._settle(pending, 1)
             try:
-                reply = await self._send(job.email, message, lane, following)
+                reply = await self._send(job, message, lane, following)
             except ConnectionFailure as exc:
                 if exc.during_message:
                     drops += 1
@@ -338,19 +341,27 @@ class DeliveryRun:
                 self.progress.waiting = ""
             return Outcome("sent", reply)
 
+    def _sender(self, job: Job) -> str:
+        """The envelope sender: the row's VERP return path, else the message's From."""
+        if self.return_path is None:
+            return self.prepared.envelope_sender
+        return self.return_path(job.id)
+
     async def _send(
-        self, address: str, message: bytes, lane: Lane | None, following: Job | None
+        self, job: Job, message: bytes, lane: Lane | None, following: Job | None
     ) -> str:
+        sender = self._sender(job)
         if lane is not None:
             # PreparedMessage.render ends every line in CRLF and starts none with a dot.
             return await lane.send_reply(
-                self.prepared.envelope_sender,
-                [address],
+                sender,
+                [job.email],
                 message,
                 prepared=True,
                 then=[following.email] if following is not None else None,
+                then_sender=self._sender(following) if following is not None else None,
             )
-        await self.transport.send(self.prepared.envelope_sender, [address], message)
+        await self.transport.send(sender, [job.email], message)
         return "accepted"
 
     # Recorder: group commit ----------------------------------------------------

@@ -28,6 +28,7 @@ from linked.delivery.plan import get_send, load_content, plan_send, recipients_l
 from linked.delivery.pool import SMTPPool
 from linked.delivery.quota import shared_limiter
 from linked.delivery.ratelimit import RateLimiter
+from linked.delivery.returnpath import return_paths
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings
@@ -149,6 +150,7 @@ async def deliver(
         prepared,
         transport,
         lambda subscriber_id: unsubscribe_url(settings, subscriber_id),
+        return_path=return_paths(settings),
         options=options or engine_options(settings),
         limiter=make_limiter(settings, db),
         progress=progress,

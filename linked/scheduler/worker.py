@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from linked.delivery.engine import DeliveryRun
 from linked.delivery.models import Delivery, Send
+from linked.delivery.returnpath import return_paths
 from linked.delivery.service import engine_options, make_limiter, make_transport, prepare_planned
 from linked.errors import LinkedError
 from linked.scheduler import events
@@ -98,6 +99,7 @@ class DeliveryWorker:
             prepared,
             transport,
             lambda subscriber_id: unsubscribe_url(self.settings, subscriber_id),
+            return_path=return_paths(self.settings),
             options=engine_options(self.settings),
             limiter=make_limiter(self.settings, self.db),
         )

@@ -112,3 +112,42 @@ class RateLimitHit(SQLModel, table=True):
     bucket: str = Field(sa_type=sa.String(32))
     key: str = Field(sa_type=sa.String(64))
     at: datetime = Field(default_factory=utcnow)
+
+
+class BounceEvent(SQLModel, table=True):
+    """One bounce or complaint: a subscriber's bounce history and the mailbox's idempotence.
+
+    ``key`` identifies a message from the bounce mailbox (its Message-ID's digest), so
+    a message read twice is counted once; webhook and SMTP-time reports have none.
+    ``subscriber_id`` is None for a report about an address not on the list.
+    ``delivery_id`` is not a foreign key: the delivery tables live in a higher layer.
+    """
+
+    __tablename__ = "bounce_event"
+    __table_args__ = (sa.Index("ix_bounce_event_window", "subscriber_id", "kind", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, sa_type=sa.String(64), unique=True)
+    subscriber_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    delivery_id: int | None = None
+    edition: str | None = Field(default=None, sa_type=sa.String(200))
+    kind: str = Field(sa_type=sa.String(20))
+    source: str = Field(sa_type=sa.String(20))
+    at: datetime = Field(default_factory=utcnow)
+    status: str | None = Field(default=None, sa_type=sa.String(20))
+    diagnostic: str | None = Field(default=None, sa_type=sa.String(500))
+
+
+class Lease(SQLModel, table=True):
+    """A named lease one process holds at a time (the bounce fetcher), on any database."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, sa_type=sa.String(50))
+    owner: str | None = Field(default=None, sa_type=sa.String(100))
+    until: datetime | None = None

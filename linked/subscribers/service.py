@@ -16,7 +16,7 @@ from sqlmodel import Session, col, delete, select
 
 from linked.errors import LinkedError
 from linked.settings import Settings
-from linked.subscribers import ratelimit
+from linked.subscribers import bounces, ratelimit
 from linked.subscribers.addresses import Address, clean_name, normalise, suppression_hash
 from linked.subscribers.models import (
     ConsentEvent,
@@ -27,9 +27,8 @@ from linked.subscribers.models import (
 )
 
 S = SubscriberStatus
-# After this many soft bounces (full mailbox, greylisting gone wrong) an address counts as bounced.
-SOFT_BOUNCE_LIMIT = 3
-BOUNCE_KINDS = ("hard", "soft", "complaint")
+SOFT_BOUNCE_LIMIT = bounces.SOFT_BOUNCE_LIMIT
+BOUNCE_KINDS = bounces.BOUNCE_KINDS
 
 
 class RateLimited(LinkedError):
@@ -253,12 +252,18 @@ def unsubscribe(
 
 
 def record_bounce(
-    session: Session, email: str, kind: str, *, now: datetime | None = None
+    session: Session,
+    email: str,
+    kind: str,
+    *,
+    source: str = "smtp",
+    soft_limit: int = SOFT_BOUNCE_LIMIT,
+    now: datetime | None = None,
 ) -> Subscriber | None:
     """Record a ``hard`` or ``soft`` bounce or a ``complaint`` for an address.
 
-    A hard bounce (or the third soft one) makes an active subscriber ``bounced``; a
-    complaint makes anyone ``complained``. Returns the subscriber, or None if unknown.
+    Goes through :func:`linked.subscribers.bounces.record`, the one recording function.
+    Returns the subscriber, or None if the address is not on the list.
     """
     if kind not in BOUNCE_KINDS:
         raise LinkedError(f"unknown bounce kind {kind!r}: use one of {', '.join(BOUNCE_KINDS)}")
@@ -268,25 +273,9 @@ def record_bounce(
         return None
     if subscriber is None:
         return None
-    active = subscriber.status in (S.pending, S.confirmed)
-    if kind == "complaint":
-        if subscriber.status is not S.complained:
-            transition(session, subscriber, S.complained, source="complaint", now=now)
-    elif kind == "hard":
-        if active:
-            transition(session, subscriber, S.bounced, source="bounce", detail="hard", now=now)
-    else:
-        subscriber.soft_bounces += 1
-        session.add(subscriber)
-        if active and subscriber.soft_bounces >= SOFT_BOUNCE_LIMIT:
-            transition(
-                session,
-                subscriber,
-                S.bounced,
-                source="bounce",
-                detail=f"{subscriber.soft_bounces} soft bounces",
-                now=now,
-            )
+    bounces.record(
+        session, subscriber, bounces.BounceReport(kind, source), soft_limit=soft_limit, now=now
+    )
     return subscriber
 
 

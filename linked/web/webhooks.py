@@ -2,9 +2,9 @@
 
 Authenticated with a shared secret (``Authorization: Bearer <LINKED_WEBHOOK_SECRET>``,
 compared in constant time); with no secret configured every call is refused. The
-report feeds the same bookkeeping as bounces seen while sending
-(:func:`linked.subscribers.service.record_bounce`). Bad input gets 401 or 422 (400 for a
-body that is not JSON at all), never a 5xx.
+report goes through the one recording function that the bounce mailbox and refusals
+seen while sending use (:func:`linked.subscribers.bounces.record`). Bad input gets 401
+or 422 (400 for a body that is not JSON at all), never a 5xx.
 """
 
 from __future__ import annotations
@@ -67,7 +67,13 @@ def router(settings: Settings, engine: Engine | None = None) -> APIRouter:
 
         def work() -> BounceResult:
             with Session(database) as session:
-                subscriber = record_bounce(session, report.address, report.type)
+                subscriber = record_bounce(
+                    session,
+                    report.address,
+                    report.type,
+                    source="webhook",
+                    soft_limit=settings.soft_bounce_limit,
+                )
                 session.commit()
                 if subscriber is None:
                     return BounceResult(known=False)

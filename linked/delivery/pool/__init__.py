@@ -101,12 +101,15 @@ class Lane:
         *,
         prepared: bool = False,
         then: Sequence[str] | None = None,
+        then_sender: str | None = None,
     ) -> str:
         connection, self.held = self.held, None
         if connection is None:
             connection = await self.pool._idle.get()
         try:
-            return await connection.send(sender, recipients, message, prepared=prepared, then=then)
+            return await connection.send(
+                sender, recipients, message, prepared=prepared, then=then, then_sender=then_sender
+            )
         finally:
             if connection.opened is not None:
                 self.held = connection

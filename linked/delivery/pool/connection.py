@@ -146,10 +146,12 @@ class PooledConnection:
         *,
         prepared: bool = False,
         then: Sequence[str] | None = None,
+        then_sender: str | None = None,
     ) -> str:
         """Send one message; return the server's final reply, or raise a TransportError.
 
-        ``then`` names the recipients of the next message (same sender) when the
+        ``then`` names the recipients of the next message (sent by ``then_sender``,
+        default this message's sender, which differs per message with VERP) when the
         caller will send it next on this connection: its envelope follows this
         message's end of data (see the module docstring). ``prepared``: see
         :func:`wire_form`.
@@ -171,7 +173,14 @@ class PooledConnection:
             if reader is None:  # cannot happen: an opened envelope keeps its reader
                 raise aiosmtplib.SMTPServerDisconnected("connection lost")
             reply = await self._transaction(
-                reader, sender, recipients, message, prepared, then, opened is not None
+                reader,
+                sender,
+                recipients,
+                message,
+                prepared,
+                then,
+                opened is not None,
+                then_sender or sender,
             )
         except _CONNECTION_ERRORS as exc:
             self._drop()
@@ -202,6 +211,7 @@ class PooledConnection:
         prepared: bool,
         then: Sequence[str] | None,
         opened: bool,
+        then_sender: str,
     ) -> str:
         """MAIL, RCPT and DATA (unless ``opened`` already), then the message.
 
@@ -227,7 +237,7 @@ class PooledConnection:
                 else:
                     await self._reset()
                 raise error
-        following = self._chain(sender, then)
+        following = self._chain(then_sender, then)
         payload = wire_form(message, prepared=prepared, then=following or b"")
         if following is None or then is None:
             replies = await reader.exchange(payload, 1)
@@ -237,13 +247,13 @@ class PooledConnection:
             if len(replies) < count:
                 self._drop()  # dropped after this message's reply: the next starts afresh
             else:
-                error = envelope_error(replies[1:], sender, then)
+                error = envelope_error(replies[1:], then_sender, then)
                 if error is not None and (
                     replies[-1].code == 354  # as above: never a message to only some recipients
                     or getattr(error, "code", None) == 421  # the server is closing this session
                 ):
                     self._drop()
-                self.opened = Opened(sender, tuple(then), error)
+                self.opened = Opened(then_sender, tuple(then), error)
         response = replies[0]
         if response.code != 250:
             raise aiosmtplib.SMTPDataError(response.code, response.message)
