@@ -166,6 +166,9 @@ class Settings(BaseSettings):
         default=None,
         description="imaps://user:pass@host[:port]/INBOX or imap://… (STARTTLS when offered)",
     )
+    bounce_imap_ca_file: str | None = Field(
+        default=None, description="CA bundle to trust for the IMAP server (default: system's)"
+    )
     bounce_poll_minutes: float = Field(
         default=5, gt=0, description="How often `linked serve`/`linked worker` fetch bounces"
     )

@@ -10,7 +10,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from linked.cli import archive, db, editions, preview, schedule, serve, subscribers
+from linked.cli import archive, bounces, db, editions, preview, schedule, serve, subscribers
 from linked.cli import send as sending
 from linked.cli.common import err_console
 from linked.errors import LinkedError
@@ -53,6 +53,7 @@ def _root(
 
 
 editions.register(app)
+bounces.register(app)
 subscribers.register(app)
 db.register(app)
 archive.register(app)

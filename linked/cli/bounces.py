@@ -1,0 +1,33 @@
+"""``linked bounces fetch``: process the bounce mailbox once."""
+
+from __future__ import annotations
+
+import typer
+
+from linked.bounces.fetch import fetch_mailbox
+from linked.cli.common import console, settings_from
+
+bounces_app = typer.Typer(
+    help="Bounces and complaints from the return mailbox.", no_args_is_help=True
+)
+
+
+@bounces_app.command("fetch")
+def fetch_command(ctx: typer.Context) -> None:
+    """Read the bounce mailbox (bounce_imap_url), record bounces and complaints, move them."""
+    report = fetch_mailbox(settings_from(ctx))
+    if report.busy:
+        console.print("another process is fetching bounces; nothing done")
+        return
+    kinds = report.kinds
+    console.print(
+        f"{kinds['hard']} hard, {kinds['soft']} soft, {kinds['complaint']} complaints, "
+        f"{kinds['ignored']} auto-replies; {report.recorded} recorded "
+        f"({report.not_on_list} not on the list), {report.duplicates} seen before; "
+        f"{report.moved} moved; {report.left} not recognised, left in the mailbox"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``linked bounces`` to the top-level app."""
+    app.add_typer(bounces_app, name="bounces")
