@@ -5,6 +5,7 @@ uvicorn runs the app and turns SIGTERM/SIGINT into a graceful shutdown of the ap
 lifespan, in which the worker stops claiming rows, lets messages in flight finish
 and the scheduler stops; the next start resumes from the rows' states.
 ``linked worker`` is the delivery worker alone, to run as many as the relay allows.
+Both fetch the bounce mailbox every ``bounce_poll_minutes`` (one fetcher at a time).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from linked.bounces.poll import poll_bounces
 from linked.delivery.service import open_database
 from linked.errors import LinkedError
 from linked.scheduler.runtime import Scheduler
@@ -78,13 +80,17 @@ def build_app(settings: Settings) -> FastAPI:
             }
             await asyncio.to_thread(scheduler.start)
             worker_task = asyncio.create_task(_worker_loop(worker, scheduler))
+            stop_bounces = asyncio.Event()
+            bounce_task = asyncio.create_task(poll_bounces(settings, db, stop_bounces))
             log.info("event=server.started")
             try:
                 yield
             finally:
                 log.info("event=server.stopping")
                 worker.stop()
+                stop_bounces.set()
                 await worker_task
+                await bounce_task
                 await asyncio.to_thread(scheduler.shutdown)
                 db.dispose()
                 log.info("event=server.stopped")
@@ -149,12 +155,21 @@ def run_worker(settings: Settings) -> None:
 async def _work(settings: Settings) -> None:
     db = await asyncio.to_thread(open_database, settings)
     worker = DeliveryWorker(settings, db)
+    stop_bounces = asyncio.Event()
+
+    def stop() -> None:
+        worker.stop()
+        stop_bounces.set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, worker.stop)
+        loop.add_signal_handler(signum, stop)
     log.info("event=worker.started")
+    bounce_task = asyncio.create_task(poll_bounces(settings, db, stop_bounces))
     try:
         await worker.run()
     finally:
+        stop_bounces.set()
+        await bounce_task
         db.dispose()
         log.info("event=worker.stopped")

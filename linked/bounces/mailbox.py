@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from linked.errors import LinkedError
@@ -122,20 +124,20 @@ class Mailbox:
             raise MailboxError("the bounce mailbox is not open")
         return self.conn
 
-    def _ok(self, answer: tuple[str, list[object]], doing: str) -> list[object]:
+    def _ok(self, answer: tuple[str, Sequence[Any]], doing: str) -> Sequence[Any]:
         typ, data = answer
         if typ != "OK":
             detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
             raise MailboxError(f"the bounce mailbox refused to {doing}: {detail}")
         return data
 
-    def uids(self) -> list[bytes]:
+    def uids(self) -> list[str]:
         """The UIDs of the folder's messages not marked deleted, oldest first."""
         data = self._ok(self._session().uid("SEARCH", "UNDELETED"), "list messages")
         first = data[0] if data and isinstance(data[0], bytes) else b""
-        return first.split()
+        return first.decode("ascii").split()
 
-    def read(self, uid: bytes) -> bytes | None:
+    def read(self, uid: str) -> bytes | None:
         """The raw message (without marking it read); None when it has gone meanwhile."""
         data = self._ok(self._session().uid("FETCH", uid, "(BODY.PEEK[])"), "read a message")
         for item in data:
@@ -151,7 +153,7 @@ class Mailbox:
             return
         self._ok(session.create(_quote(name)), f"create the folder {name}")
 
-    def move(self, uid: bytes, folder: str) -> None:
+    def move(self, uid: str, folder: str) -> None:
         """Move one message (MOVE, else COPY, flag deleted and expunge)."""
         session = self._session()
         if self.can_move:
@@ -160,7 +162,7 @@ class Mailbox:
         self._ok(session.uid("COPY", uid, _quote(folder)), f"copy a message to {folder}")
         self.delete(uid)
 
-    def delete(self, uid: bytes) -> None:
+    def delete(self, uid: str) -> None:
         """Flag one message deleted and expunge it."""
         session = self._session()
         self._ok(session.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)"), "delete a message")

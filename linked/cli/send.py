@@ -167,6 +167,10 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         if report.rate:
             console.print(f"rate: {report.rate:.1f} messages/s")
+        console.print(
+            f"recipients since bounced: {report.lost['bounced']}, "
+            f"complained: {report.lost['complained']}"
+        )
         _print_holders(report)
         if report.errors:
             errors = Table("state", "reply", "rows", title="errors by reply")

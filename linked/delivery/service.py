@@ -60,6 +60,8 @@ class StatusReport:
     errors: list[tuple[str, str, int]]
     #: Who holds rows in ``sending`` now, and whether that process lives (store.Holder).
     holders: list[store.Holder] = field(default_factory=list)
+    #: Recipients now ``bounced`` or ``complained`` (bounces and complaints after the send).
+    lost: Counter[str] = field(default_factory=Counter)
 
     @property
     def sending_now(self) -> list[store.Holder]:
@@ -262,6 +264,7 @@ def send_status(settings: Settings, edition: str | Path) -> StatusReport:
                 rate,
                 store.errors_by_reply(db, slug),
                 store.holders(db, slug),
+                store.lost_recipients(db, slug),
             )
     finally:
         db.dispose()

@@ -315,6 +315,20 @@ def counts(engine: Engine, edition: str) -> Counter[str]:
         )
 
 
+def lost_recipients(engine: Engine, edition: str) -> Counter[str]:
+    """How many of the send's recipients are now ``bounced`` or ``complained``."""
+    subscribers = Subscriber.__table__  # type: ignore[attr-defined]
+    lost = (SubscriberStatus.bounced.value, SubscriberStatus.complained.value)
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(subscribers.c.status, sa.func.count())
+            .select_from(T.join(subscribers, subscribers.c.id == T.c.subscriber_id))
+            .where(T.c.edition == edition, subscribers.c.status.in_(lost))
+            .group_by(subscribers.c.status)
+        )
+        return Counter({str(status): int(n) for status, n in found})
+
+
 @dataclass(frozen=True)
 class Holder:
     """Rows of a send in ``sending`` under one lease owner (``host/pidns:pid:rand``).
