@@ -72,3 +72,13 @@ def test_the_token_is_read_from_the_delivery_headers_first() -> None:
 )
 def test_malformed_messages_are_unknown_not_errors(raw: bytes) -> None:
     assert classify(raw).kind is Kind.unknown
+
+
+def test_non_standard_bounces_are_recognised_without_a_null_return_path() -> None:
+    exim = SAMPLES["exim"].raw.replace(b"Return-path: <>\r\n", b"")
+    assert classify(exim).kind is Kind.hard
+    # A person's mail that happens to quote a failure line is still a person's mail.
+    person = SAMPLES["person"].raw.replace(
+        b"Ivy\r\n", b"550 5.1.1 <bob@example.com>: No such user here\r\nIvy\r\n"
+    )
+    assert classify(person).kind is Kind.unknown

@@ -67,6 +67,9 @@ _AUTO_SUBJECT = re.compile(
     r"abwesenheitsnotiz|r[ée]ponse automatique|on leave|away from)",
     re.I,
 )
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|deliver(y|ed)|returned|fail|bounce|non[- ]?remis|unzustellbar", re.I
+)
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _MAX_TEXT = 500
 
@@ -182,8 +185,25 @@ def _from_mail_system(msg: Message) -> bool:
     )
 
 
+def _may_be_bounce(msg: Message) -> bool:
+    """Whether flufl.bounce's detectors are worth running (they cost most of the time).
+
+    A bounce is sent with a null reverse path (RFC 5321 section 4.5.5), which the final
+    delivery writes as ``Return-Path: <>``; failing that, it comes from a mail system
+    or says so in its subject. A person's mail has none of these.
+    """
+    return_path = msg.get("return-path")
+    return (
+        (return_path is not None and str(return_path).strip() in ("<>", ""))
+        or _from_mail_system(msg)
+        or bool(_BOUNCE_SUBJECT.search(str(msg.get("subject") or "")))
+    )
+
+
 def _fallback(msg: Message, key: str, token: str | None) -> Verdict:
     """flufl.bounce's detectors, for bounces that are not RFC 3464 reports."""
+    if not _may_be_bounce(msg):
+        return Verdict(Kind.unknown, key, token=token, reason="not recognised")
     try:
         temporary, permanent = all_failures(msg)
     except Exception:  # a detector tripping over a malformed message: not recognised
