@@ -243,3 +243,28 @@ def _lease_owner(engine: Engine) -> str:
 
 def test_names_cover_the_corpus() -> None:
     assert set(PEOPLE) | {"person"} == set(NAMES)
+
+
+def test_imaps_and_starttls_verify_the_certificate(
+    make_settings: Callable[..., Settings], engine: Engine, dovecot_imap_tls: IMAPServer
+) -> None:
+    server = dovecot_imap_tls
+    samples = _setup(make_settings(bounce_address="bounces@example.org"), engine)
+    postfix = next(s for s in samples if s.name == "postfix")
+    urls = {
+        "imaps": f"imaps://bounces:secret@127.0.0.1:{server.tls_port}/INBOX",
+        "starttls": server.url,  # imap://, and the server offers STARTTLS
+    }
+    for n, url in enumerate(urls.values()):
+        settings = make_settings(
+            bounce_address="bounces@example.org",
+            bounce_imap_url=url,
+            bounce_imap_ca_file=str(server.ca_file),
+        )
+        server.append(_unique(postfix, n))
+        assert fetch_bounces(settings, engine).recorded == 1
+    # Without the CA file the self-signed certificate is refused, either way: no login.
+    for url in urls.values():
+        untrusted = make_settings(bounce_imap_url=url)
+        with pytest.raises(LinkedError, match="CERTIFICATE_VERIFY_FAILED"):
+            fetch_bounces(untrusted, engine)
