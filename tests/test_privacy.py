@@ -7,7 +7,8 @@ from sqlmodel import Session, col, func, select
 from linked.errors import LinkedError
 from linked.settings import Settings
 from linked.subscribers import privacy, service
-from linked.subscribers.models import ConsentEvent, Subscriber, Suppression
+from linked.subscribers.bounces import BounceReport, record
+from linked.subscribers.models import BounceEvent, ConsentEvent, Subscriber, Suppression
 
 
 def test_person_data_includes_the_consent_log(settings: Settings, engine: Engine) -> None:
@@ -61,3 +62,29 @@ def test_erase_removes_personal_data_and_blocks_readding(
 def test_erase_unknown_address(settings: Settings, engine: Engine) -> None:
     with Session(engine) as session, pytest.raises(LinkedError, match="not on the list"):
         privacy.erase(session, "nobody@example.org")
+
+
+def test_bounces_are_in_the_person_data_and_erased_with_it(
+    settings: Settings, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        subscriber, _ = service.add(
+            session, settings, "b@example.org", consent_given_elsewhere=True
+        )
+        diagnostic = "smtp; 550 5.1.1 <b@example.org>: User unknown"
+        record(
+            session,
+            subscriber,
+            BounceReport("hard", "mailbox", "mid:9", None, "2021-05", "5.1.1", diagnostic),
+        )
+        session.commit()
+        data = privacy.person_data(session, "b@example.org")
+        assert [(b["kind"], b["edition"], b["diagnostic"]) for b in data["bounces"]] == [
+            ("hard", "2021-05", diagnostic)
+        ]
+        privacy.erase(session, "b@example.org")
+        session.commit()
+        left = session.exec(
+            select(BounceEvent).where(col(BounceEvent.subscriber_id) == subscriber.id)
+        )
+        assert list(left) == []

@@ -9,7 +9,9 @@ from sqlmodel import Session, col, delete, select
 
 from linked.errors import LinkedError
 from linked.subscribers.addresses import normalise, suppression_hash
+from linked.subscribers.bounces import history as bounce_history
 from linked.subscribers.models import (
+    BounceEvent,
     ConsentEvent,
     SubscriberStatus,
     Suppression,
@@ -56,6 +58,17 @@ def person_data(session: Session, email: str) -> dict[str, Any]:
             }
             for event in events
         ],
+        "bounces": [
+            {
+                "at": _iso(event.at),
+                "kind": event.kind,
+                "source": event.source,
+                "edition": event.edition,
+                "status": event.status,
+                "diagnostic": event.diagnostic,
+            }
+            for event in bounce_history(session, subscriber.id or 0)
+        ],
     }
 
 
@@ -74,6 +87,8 @@ def erase(session: Session, email: str, *, now: datetime | None = None) -> None:
         raise LinkedError(f"{address.email} is not on the list")
     assert subscriber.id is not None
     session.execute(delete(ConsentEvent).where(col(ConsentEvent.subscriber_id) == subscriber.id))
+    # A bounce's diagnostic text usually quotes the address.
+    session.execute(delete(BounceEvent).where(col(BounceEvent.subscriber_id) == subscriber.id))
     placeholder = f"erased-{subscriber.id}@erased.invalid"
     before = subscriber.status
     subscriber.email = subscriber.email_key = placeholder
