@@ -156,9 +156,10 @@ def test_one_fetcher_at_a_time(imap_settings: Settings, engine: Engine) -> None:
     finally:
         release(engine, "bounce-fetch", "elsewhere:1")
     assert not fetch_bounces(imap_settings, engine).busy
-    # An expired lease is taken over.
-    assert acquire(engine, "bounce-fetch", "crashed:2", -1)
-    assert acquire(engine, "bounce-fetch", "me:3", 60)
+    # An expired lease is taken over; a live one on another host is not.
+    assert acquire(engine, "bounce-fetch", "elsewhere:2:x", -1)
+    assert acquire(engine, "bounce-fetch", "me:3:x", 60)
+    assert not acquire(engine, "bounce-fetch", "you:4:x", 60)
 
 
 def test_bad_settings_and_unreachable_servers_are_clear_errors(
@@ -224,8 +225,8 @@ def test_sigkill_during_a_fetch_loses_and_doubles_nothing(
     left = len(dovecot_imap.messages("INBOX"))
     assert left > copies  # more than the unrecognised mails: the fetch was cut short
 
-    # The next fetch, once the dead fetcher's lease expires (here: taken over at once).
-    release(engine, "bounce-fetch", _lease_owner(engine))
+    # The next fetch takes the dead fetcher's lease over at once (it died on this host).
+    assert _lease_owner(engine).split(":")[1] == str(child.pid)
     report = fetch_bounces(imap_settings, engine)
     events = _events(engine)
     assert len(events) == copies * bounces_per_copy

@@ -174,7 +174,7 @@ def _is_auto_reply(msg: Message) -> bool:
         not submitted.startswith("no")
         or msg.get("x-autoreply") is not None
         or msg.get("x-autorespond") is not None
-        or precedence in ("auto_reply", "bulk", "junk", "list")
+        or precedence in ("auto_reply", "bulk", "junk")
         or bool(_AUTO_SUBJECT.search(str(msg.get("subject") or "")))
     )
 

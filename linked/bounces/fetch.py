@@ -8,14 +8,13 @@ counted. A crash between reading and recording leaves the message in place to be
 read again; a crash between recording and moving finds its key recorded next time
 (``duplicate``) and only moves it: nothing is lost and nothing counted twice.
 
-One fetcher at a time across workers: a database lease (:mod:`linked.bounces.lease`).
+One fetcher at a time across workers: a database lease (:mod:`linked.bounces.lease`),
+taken over at once from a fetcher that died on this host, else after ten minutes.
 """
 
 from __future__ import annotations
 
 import imaplib
-import os
-import socket
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -28,6 +27,7 @@ from linked.bounces.mailbox import Mailbox, MailboxError, MailboxURL
 from linked.bounces.record import Recorded, record_verdict
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
+from linked.delivery import store
 from linked.delivery.returnpath import split_bounce_address
 from linked.errors import LinkedError
 from linked.settings import Settings
@@ -64,7 +64,7 @@ def fetch_bounces(settings: Settings, db: Engine) -> FetchReport:
     local = (
         split_bounce_address(settings.bounce_address)[0] if settings.bounce_address else "bounces"
     )
-    owner = f"{socket.gethostname()}:{os.getpid()}"
+    owner = store.new_owner()
     if not lease.acquire(db, LEASE, owner, LEASE_SECONDS):
         return FetchReport(busy=True)
     try:

@@ -249,6 +249,11 @@ def renew(engine: Engine, owner: str, lease_seconds: float) -> None:
         )
 
 
+def owner_gone(owner: str | None) -> bool:
+    """True when ``owner`` (:func:`new_owner`) was a process on this host that no longer runs."""
+    return _owner_gone(owner)
+
+
 def _owner_gone(owner: str | None) -> bool:
     """True when ``owner`` was a process on this host that no longer runs."""
     if not owner:
