@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from linked.bounces.poll import poll_bounces
+from linked.server import build_app
 from linked.settings import Settings
 from linked.subscribers.models import Subscriber
 from tests.fixtures.bounce_corpus import corpus
 from tests.fixtures.imap import IMAPServer
 from tests.fixtures.sending import add_subscribers, child_env
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import free_port, serve
 
 
 def _dsn_for(email: str) -> bytes:
@@ -100,3 +101,17 @@ def test_linked_worker_fetches_bounces_and_stops_on_sigterm(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_linked_serve_fetches_bounces_in_its_lifespan(
+    make_settings: Callable[..., Settings], engine: Engine, dovecot_imap: IMAPServer
+) -> None:
+    settings = make_settings(bounce_imap_url=dovecot_imap.url, bounce_poll_minutes=0.01)
+    ((reader, email),) = add_subscribers(engine, 1, prefix="serve")
+    dovecot_imap.append(_dsn_for(email))
+    with serve(build_app(settings), free_port()):
+        deadline = time.monotonic() + 30
+        while _status(engine, reader) != "bounced":
+            assert time.monotonic() < deadline, "linked serve did not fetch bounces"
+            time.sleep(0.1)
+    assert dovecot_imap.messages("INBOX") == []
