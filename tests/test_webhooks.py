@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from linked.settings import Settings
-from linked.subscribers.models import Subscriber, SubscriberStatus
+from linked.subscribers.models import BounceEvent, Subscriber, SubscriberStatus
 from linked.web.webhooks import router
 from tests.fixtures.sending import add_subscribers
 
@@ -43,6 +43,10 @@ def test_a_hard_bounce_marks_the_subscriber_bounced(client: TestClient, engine: 
     assert response.json() == {"known": True, "status": "bounced"}
     assert _status(engine, "reader1@example.net") == SubscriberStatus.bounced
     assert _status(engine, "reader0@example.net") == SubscriberStatus.confirmed
+    # Through the one recording function the mailbox uses: an event in the history.
+    with Session(engine) as session:
+        events = session.exec(select(BounceEvent)).all()
+        assert [(e.kind, e.source) for e in events] == [("hard", "webhook")]
 
 
 def test_complaints_and_repeated_soft_bounces(client: TestClient, engine: Engine) -> None:
