@@ -19,6 +19,8 @@ from tests.fixtures.generated import generate_edition
 from tests.fixtures.project import REPO, EditionFactory
 
 HTML_VALIDATE = REPO / "node_modules" / ".bin" / "html-validate"
+CANIEMAIL = REPO / "node_modules" / "caniemail" / "package.json"
+NODE = shutil.which("node")
 SPAMASSASSIN = shutil.which("spamassassin")
 
 
@@ -132,3 +134,24 @@ def test_html_validate_a11y_reports_no_errors(
 def test_every_img_has_alt_in_built_html(built: Path) -> None:
     soup = BeautifulSoup((built / "email.html").read_text(), "html.parser")
     assert all(img.get("alt") for img in soup.find_all("img"))
+
+
+@pytest.mark.skipif(
+    NODE is None or not CANIEMAIL.exists(), reason="caniemail is not installed (run `npm ci`)"
+)
+def test_caniemail_finds_no_in_page_anchor_links(built: Path) -> None:
+    """Local anchors fail in Gmail on iOS, Outlook on iOS/Android, Yahoo and Samsung Mail."""
+    assert NODE is not None
+    proc = subprocess.run(
+        [NODE, str(REPO / "tests" / "tools" / "caniemail.mjs")],
+        input=(built / "email.html").read_bytes(),
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+    findings = json.loads(proc.stdout)
+    # caniemail ran and judged the email (it always has findings about CSS support)...
+    assert any(f["feature"] == "font-size" for f in findings)
+    # ...and found no link to an anchor in the same message, for any client.
+    assert [f for f in findings if f["feature"] == "Local anchors"] == []
