@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from linked.check import check_edition
-from linked.check.links import host_kind
+from linked.compose.urls import host_kind
 from linked.settings import Settings
 from tests.fixtures.project import EditionFactory
 

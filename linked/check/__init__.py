@@ -20,7 +20,8 @@ from linked.edition import Edition, load_edition
 from linked.edition.frontmatter import body_of
 from linked.edition.loader import EDITION_FILE, article_files
 from linked.errors import EditionError, Problem
-from linked.settings import Settings
+from linked.settings import CONFIG_FILE, Settings
+from linked.transport.guard import local_setting_problems
 
 #: Gmail clips messages whose HTML is larger than this; readers then miss the footer.
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -57,6 +58,7 @@ def check_edition(
     bodies are still linted, so the author sees the whole list at once.
     """
     report = CheckReport()
+    report.add(_lint_settings(settings))
     try:
         edition = load_edition(folder, settings.zone)
     except EditionError as exc:
@@ -70,6 +72,14 @@ def check_edition(
     report.add(lint(edition, composed))
     report.add(lint_leftovers(_files(edition.path)))
     return report
+
+
+def _lint_settings(settings: Settings) -> Iterator[Finding]:
+    """Settings that would make a send over SMTP refuse to start (a warning here)."""
+    if settings.allow_local_links:
+        return
+    for message in local_setting_problems(settings):
+        yield "warning", Problem(settings.root / CONFIG_FILE, f"{message} (needed to send)")
 
 
 def _files(folder: Path) -> list[Path]:

@@ -6,13 +6,12 @@ comes from a Markdown body or from an article's ``links`` front matter.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from linked.compose.urls import is_relative
+from linked.compose.urls import host_kind, is_relative
 from linked.errors import Problem
 
 #: ("error" | "warning", the problem)
@@ -24,8 +23,6 @@ VAGUE_LINK_TEXT = re.compile(
 )
 _ATOM = r"[^@\s<>(),;:\"\[\]\\]+"
 _ADDRESS = re.compile(rf"{_ATOM}@{_ATOM}\.{_ATOM}")
-#: Host names only a local network resolves.
-_PRIVATE_SUFFIXES = (".local", ".internal", ".lan", ".home.arpa")
 
 
 def lint_url(
@@ -72,22 +69,6 @@ def lint_url(
                 line,
             ),
         )
-
-
-def host_kind(host: str) -> str | None:
-    """``"local"`` for this computer, ``"private"`` for a local network, else None."""
-    host = host.lower().strip("[]").rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return "local"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return "private" if host.endswith(_PRIVATE_SUFFIXES) else None
-    if ip.is_loopback or ip.is_unspecified:
-        return "local"
-    if ip.is_private or ip.is_link_local:
-        return "private"
-    return None
 
 
 def _lint_host(path: Path, line: int | None, what: str, url: str, host: str) -> Iterator[Finding]:
