@@ -135,7 +135,10 @@ def test_edition_page_has_the_email_content_without_personal_links(site: Path) -
         Composer(project_settings(EXAMPLE.parent.parent)).edition(edition).html, "html.parser"
     )
     frame = {f"{BASE}/", f"{BASE}/editions/2021-05/"}  # the email's logo and view-online links
-    email_links = {a["href"] for a in email.find_all("a")} - frame
+    # The email's contents list opens this page at each article (the page's own list
+    # jumps within the page).
+    contents = {f"{BASE}/editions/2021-05/#{a.anchor}" for a in edition.articles}
+    email_links = {a["href"] for a in email.find_all("a")} - frame - contents
     page_links = {a["href"] for a in main.find_all("a")}
     assert {h for h in email_links if "%%" not in str(h)} <= page_links
     text = page.get_text()

@@ -56,6 +56,8 @@ class Renderer:
             return asset_url(self.base_url, edition.slug, url) if is_relative(url) else url
 
         refs = References()
+        # The welcome comes first in the email, so its links take the first numbers.
+        welcome_text = self.text.render(edition.welcome, refs, resolve)
         sections = []
         for section in edition.sections:
             level = 3 if section.title else 2
@@ -64,7 +66,7 @@ class Renderer:
         return EditionView(
             edition=edition,
             welcome_html=self.html.render(edition.welcome, resolve, heading_offset=1),
-            welcome_text=self.text.render(edition.welcome, refs, resolve),
+            welcome_text=welcome_text,
             sections=tuple(sections),
         )
 
