@@ -35,9 +35,30 @@ def test_writes_html_text_eml_and_images(built: Path, example_edition: Path) -> 
     images = {
         p.relative_to(example_edition).as_posix() for p in (example_edition / "images").iterdir()
     }
-    assert names == {"email.html", "email.txt", "email.eml"} | images
+    assert names == {"email.html", "email.txt", "email.eml", "logo.png"} | images
     assert "%%LINKED_" not in (built / "email.html").read_text()
     assert "Hello Sam Reader," in (built / "email.txt").read_text()
+
+
+def test_email_html_shows_its_own_images_and_the_eml_keeps_absolute_urls(
+    built: Path, settings: Settings
+) -> None:
+    html = BeautifulSoup((built / "email.html").read_text(), "html.parser")
+    srcs = [str(img["src"]) for img in html.find_all("img")]
+    assert srcs[0] == "logo.png" and "images/wood-report.png" in srcs
+    for src in srcs:
+        assert (built / src).is_file(), src  # every image is beside email.html
+    # Links to pages stay absolute: they go to the archive, not to files.
+    assert f"{settings.base_url}/editions/2021-05/" in {a.get("href") for a in html.find_all("a")}
+    message = email.message_from_bytes(
+        (built / "email.eml").read_bytes(), policy=email.policy.default
+    )
+    part = message.get_body(("html",))
+    assert part is not None
+    sent = BeautifulSoup(part.get_content(), "html.parser")
+    sent_srcs = {str(img["src"]) for img in sent.find_all("img")}
+    assert f"{settings.base_url}/editions/2021-05/images/wood-report.png" in sent_srcs
+    assert all(src.startswith(f"{settings.base_url}/") for src in sent_srcs)
 
 
 def test_eml_is_a_complete_strictly_valid_message(built: Path) -> None:

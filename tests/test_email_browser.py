@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from linked.archive import build_archive
+from linked.build import build_edition
 from linked.compose import Composer, fill, greeting
 from linked.edition import load_edition
 from tests.fixtures.browser import no_horizontal_scroll
@@ -127,4 +128,24 @@ def test_a_table_fits_a_phone_and_passes_axe(
     page_only = {"region": {"enabled": False}, "landmark-one-main": {"enabled": False}}
     results = Axe().run(page, options={"rules": page_only} if name == "email" else None)
     assert results.violations_count == 0, results.generate_report()
+    page.context.close()
+
+
+def test_built_email_html_shows_its_images_opened_from_disk(
+    browser: Any, tmp_path: Path, artifacts: Path
+) -> None:
+    """``linked build``'s email.html, opened as a file: the logo and every image load, though
+    base_url points at a server that is not there."""
+    root = make_project(tmp_path / "p")
+    settings = project_settings(root, "https://bulletin.invalid")
+    out = tmp_path / "build"
+    build_edition(settings, root / "editions" / EXAMPLE.name, out)
+    page = browser.new_context(viewport={"width": 375, "height": 900}).new_page()
+    page.goto((out / "email.html").as_uri())
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(artifacts / "email-from-disk-375.png"), full_page=True)
+    widths = page.locator("img").evaluate_all("is => is.map(i => [i.src, i.naturalWidth])")
+    assert len(widths) > 3
+    assert [src for src, width in widths if width == 0] == []
+    assert all(src.startswith("file://") for src, _ in widths)
     page.context.close()
