@@ -87,8 +87,8 @@ def test_check_warns_about_the_same(make_settings: SettingsFactory) -> None:
     report = check_edition(settings, folder)
     assert report.ok
     assert [p.format(relative_to=settings.root) for p in report.warnings] == [
-        f"linked.toml: {LOCAL_BASE} (needed to send)",
-        f"linked.toml: {LOCAL_FROM} (needed to send)",
+        f"linked.toml: {LOCAL_BASE} (until then, sending over SMTP is refused)",
+        f"linked.toml: {LOCAL_FROM} (until then, sending over SMTP is refused)",
     ]
 
 

@@ -79,7 +79,12 @@ def _lint_settings(settings: Settings) -> Iterator[Finding]:
     if settings.allow_local_links:
         return
     for message in local_setting_problems(settings):
-        yield "warning", Problem(settings.root / CONFIG_FILE, f"{message} (needed to send)")
+        yield (
+            "warning",
+            Problem(
+                settings.root / CONFIG_FILE, f"{message} (until then, sending over SMTP is refused)"
+            ),
+        )
 
 
 def _files(folder: Path) -> list[Path]:
