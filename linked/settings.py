@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="From header: 'Name <address>'",
     )
     timezone: str = Field(default="Europe/London", description="Zone for naive times")
+    allow_local_links: bool = Field(
+        default=False,
+        description="Send over SMTP even while base_url or From points at this computer "
+        "(tests against a local server only)",
+    )
 
     # The bulletin's identity, shown in the email header and footer and on archive pages.
     bulletin_name: str = "Linked"

@@ -19,8 +19,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from linked.cli import app
+from linked.scheduler.service import schedule_edition
 from linked.server import smtp_check
-from linked.settings import Settings
+from linked.settings import Settings, load_settings
 from tests.fixtures.database import TEST_SECRET
 from tests.fixtures.project import REPO, run_linked
 from tests.fixtures.sending import EDITION, add_subscribers, rows
@@ -45,6 +46,7 @@ def serve(
         "LINKED_FROM": "Linked <bulletin@example.org>",
         "LINKED_WORKER_POLL_SECONDS": "0.5",
         "LINKED_SMTP_POOL_SIZE": "2",
+        "LINKED_ALLOW_LOCAL_LINKS": "true",  # the test servers are on this computer
     }
     if settings.database_url:
         env["LINKED_DATABASE_URL"] = settings.database_url
@@ -116,14 +118,23 @@ def test_a_schedule_survives_a_restart_and_everyone_gets_one_copy(
         "status": "ok",
         "checks": {"database": "ok", "scheduler": "ok", "smtp": "ok"},
     }
-    at = datetime.now(UTC) + timedelta(seconds=4)
-    code, _, err = run_linked("schedule", EDITION, "--at", at.isoformat(), cwd=root)
+    # Scheduled through the CLI while the server runs, far enough ahead that no machine is
+    # slow enough for it to fire before the server stops.
+    later = datetime.now(UTC) + timedelta(days=1)
+    code, _, err = run_linked("schedule", EDITION, "--at", later.isoformat(), cwd=root)
     assert code == 0, err
-    output = _stop(first)  # before the time
+    output = _stop(first)
     assert "event=server.stopped" in output
     assert smtp_server.messages == []
+    code, out, _ = run_linked("schedule", "list", cwd=root)
+    assert "scheduled" in out  # the job outlived the process
+    # While no server runs, its time comes: moved into the (injected) past, within grace.
+    now = datetime.now(UTC)
+    at = schedule_edition(
+        load_settings(root), EDITION, now - timedelta(seconds=1), now=now - timedelta(hours=1)
+    )
     second = start()
-    received = smtp_server.wait_for(3, timeout=30)
+    received = smtp_server.wait_for(3, timeout=60)
     assert datetime.now(UTC) >= at
     time.sleep(2)  # nothing more arrives
     assert sorted(m.recipients[0] for m in smtp_server.messages) == [
@@ -142,22 +153,26 @@ def test_sigterm_during_a_send_then_restart_delivers_every_message_once(
     smtp_server: SMTPServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LINKED_RATE_PER_SECOND", "20")  # 60 messages take about 3 s
+    # 60 messages take about 12 s: time enough to stop the server mid-send on a busy machine.
+    monkeypatch.setenv("LINKED_RATE_PER_SECOND", "5")
     start, _base = serve
     root = example_edition.parent.parent
     add_subscribers(engine, 60)
     first = start()
-    at = datetime.now(UTC) + timedelta(seconds=2)
-    code, _, err = run_linked("schedule", EDITION, "--at", at.isoformat(), cwd=root)
-    assert code == 0, err
-    smtp_server.wait_for(5, timeout=20)
+    # Already due (the refusal of past times uses an injected clock): it starts at once,
+    # however long the machine takes to get here.
+    now = datetime.now(UTC)
+    schedule_edition(
+        load_settings(root), EDITION, now - timedelta(seconds=1), now=now - timedelta(hours=1)
+    )
+    smtp_server.wait_for(5, timeout=60)
     _stop(first)  # in the middle of the send
     stopped_at = len(smtp_server.messages)
     assert stopped_at < 60
     states = {r.state for r in rows(engine).values()}
     assert states <= {"sent", "queued"}, states  # nothing left half-claimed
     start()
-    smtp_server.wait_for(60, timeout=30)
+    smtp_server.wait_for(60, timeout=90)
     time.sleep(1.5)
     recipients = [m.recipients[0] for m in smtp_server.messages]
     assert len(recipients) == 60 and len(set(recipients)) == 60

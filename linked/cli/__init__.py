@@ -48,8 +48,14 @@ def _root(
     root: Path = typer.Option(
         Path("."), "--root", help="Project root (holds editions/, templates/, linked.toml)."
     ),
+    allow_local_links: bool = typer.Option(
+        False,
+        "--allow-local-links",
+        help="Send over SMTP even while base_url or From points at this computer "
+        "(for tests against a local mail server).",
+    ),
 ) -> None:
-    ctx.obj = {"root": root}
+    ctx.obj = {"root": root, "allow_local_links": allow_local_links}
 
 
 editions.register(app)

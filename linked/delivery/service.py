@@ -33,6 +33,7 @@ from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings
 from linked.subscribers.tokens import unsubscribe_url
 from linked.transport import SMTPURL, Transport, TransportError, open_transport
+from linked.transport.guard import refuse_local_links
 
 PROOF_PREFIX = "[Proof] "
 
@@ -122,6 +123,7 @@ def prepare_planned(settings: Settings, db: Engine, edition: str) -> PreparedMes
 def make_transport(settings: Settings) -> Transport:
     """The SMTP pool when ``LINKED_SMTP_URL`` is set, else the ``outbox/`` folder."""
     if settings.smtp_url:
+        refuse_local_links(settings)
         return SMTPPool(
             SMTPURL.parse(settings.smtp_url),
             size=settings.smtp_pool_size,
