@@ -19,6 +19,7 @@ import html
 import random
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email import quoprimime
 from email.header import Header
@@ -29,7 +30,7 @@ from email.utils import formataddr, formatdate, parseaddr
 
 import dkim
 
-from linked.compose import ComposedEmail, greeting
+from linked.compose import SLOTS, ComposedEmail, greeting
 from linked.compose.slots import MARKER
 from linked.errors import LinkedError
 from linked.settings import Settings
@@ -245,8 +246,17 @@ class PreparedMessage:
         # Unique, not secret: 64 bits from the seeded-once generator spare a system call.
         return f"<{time.time_ns():x}.{_ids.getrandbits(64):016x}@{self.domain}>"
 
-    def render(self, recipient: Recipient, *, message_id: str | None = None) -> bytes:
-        """The complete message for one recipient, with CRLF line endings."""
+    def render(
+        self,
+        recipient: Recipient,
+        *,
+        message_id: str | None = None,
+        slots: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """The complete message for one recipient, with CRLF line endings.
+
+        ``slots`` fills any other slot the template uses (the confirmation link).
+        """
         email = _clean(recipient.email, "the address")
         name = _clean(recipient.name or "", "the name")
         unsubscribe = _clean(recipient.unsubscribe_url or "", "the unsubscribe URL")
@@ -260,7 +270,9 @@ class PreparedMessage:
             if self.unsubscribe_mailto:
                 targets.append(f"<mailto:{self.unsubscribe_mailto}?subject=unsubscribe>")
             headers.append("List-Unsubscribe: " + ("," + CRLF + " ").join(targets))
-        values = {"greeting": greeting(name), "unsubscribe_url": unsubscribe}
+        values = dict.fromkeys(SLOTS, "")
+        values.update(slots or {})
+        values.update(greeting=greeting(name), unsubscribe_url=unsubscribe)
         headers.append(CRLF)
         chunks = [self.fixed_headers, CRLF.join(headers).encode("utf-8")]
         for part_head, body in self.parts:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import func, update
 from sqlmodel import Session, col, delete, select
 
 from linked.errors import LinkedError
@@ -47,6 +48,8 @@ class Mailing:
     subscriber_id: int
     email: str
     name: str | None
+    #: For a confirmation: the consent event that made the subscription pending.
+    generation: int | None = None
 
 
 class ConfirmOutcome(StrEnum):
@@ -110,6 +113,16 @@ def transition(
     )
 
 
+def pending_generation(session: Session, subscriber_id: int) -> int | None:
+    """The id of the consent event that last made this subscriber pending (None: never)."""
+    return session.exec(
+        select(func.max(ConsentEvent.id)).where(
+            col(ConsentEvent.subscriber_id) == subscriber_id,
+            col(ConsentEvent.to_status) == S.pending,
+        )
+    ).one()
+
+
 def confirmation_mail(
     session: Session, settings: Settings, subscriber: Subscriber, now: datetime
 ) -> Mailing | None:
@@ -128,12 +141,21 @@ def confirmation_mail(
     )
     if not allowed:
         return None
-    subscriber.confirmation_sent_at = now
-    subscriber.confirmations_sent += 1
     session.add(subscriber)
     session.flush()
     assert subscriber.id is not None
-    return Mailing(subscriber.id, subscriber.email, subscriber.name)
+    # One statement, so simultaneous requests never lose a count.
+    session.execute(
+        update(Subscriber)
+        .where(col(Subscriber.id) == subscriber.id)
+        .values(confirmations_sent=col(Subscriber.confirmations_sent) + 1, confirmation_sent_at=now)
+    )
+    return Mailing(
+        subscriber.id,
+        subscriber.email,
+        subscriber.name,
+        pending_generation(session, subscriber.id),
+    )
 
 
 def subscribe(
@@ -180,6 +202,15 @@ def subscribe(
         )
         transition(session, subscriber, S.pending, source=source, ip=ip, now=now)
     elif subscriber.status is S.confirmed:
+        # The same counting as for anyone else, so the answer takes as long (no enumeration).
+        ratelimit.allow(
+            session,
+            ratelimit.CONFIRM_MAIL_PER_ADDRESS,
+            subscriber.email_key,
+            settings.confirm_mail_limit,
+            ratelimit.ADDRESS_WINDOW,
+            now,
+        )
         return None
     elif subscriber.status is not S.pending:
         # Leaving (or bouncing) ends consent: coming back needs a fresh confirmation.
@@ -203,17 +234,25 @@ def confirm(
     session: Session,
     subscriber_id: int,
     *,
+    generation: int | None = None,
     source: str = "web",
     ip: str | None = None,
     now: datetime | None = None,
 ) -> ConfirmResult:
-    """The person followed their confirmation link: pending becomes confirmed."""
+    """The person followed their confirmation link: pending becomes confirmed.
+
+    ``generation`` is the link's (see :func:`pending_generation`): a link made for an
+    earlier subscription of the same person confirms nothing. Only callers acting
+    for the person themselves, never a link, may leave it out.
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.erased_at is not None:
         return ConfirmResult(ConfirmOutcome.not_pending)
     if subscriber.status is S.confirmed:
         return ConfirmResult(ConfirmOutcome.already_confirmed)
     if subscriber.status is not S.pending:
+        return ConfirmResult(ConfirmOutcome.not_pending)
+    if generation is not None and generation != pending_generation(session, subscriber_id):
         return ConfirmResult(ConfirmOutcome.not_pending)
     transition(
         session,
