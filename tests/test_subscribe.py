@@ -385,3 +385,65 @@ def test_subscriber_row_counts(client: TestClient, engine: Engine) -> None:
     client.post("/subscribe", data={"email": "ONE@example.org"})
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Subscriber)).one() == 1
+
+
+def test_an_old_confirm_link_is_refused_after_leaving_and_subscribing_again(
+    client: TestClient, settings: Settings, engine: Engine
+) -> None:
+    client.post("/subscribe", data={"email": "again@example.org"})
+    old = _path(_confirm_url(settings, engine, "again@example.org"))
+    sid = _id(engine, "again@example.org")
+    client.post(_path(unsubscribe_url(settings, sid)))
+    client.post("/subscribe", data={"email": "again@example.org"})
+    assert _status(engine, "again@example.org") is S.pending
+    assert client.get(old).status_code == 200  # the page changes nothing anyway
+    refused = client.post(old)
+    assert refused.status_code == 409 and _status(engine, "again@example.org") is S.pending
+    new = _path(_confirm_url(settings, engine, "again@example.org"))
+    assert new != old and client.post(new).status_code == 200
+    assert _status(engine, "again@example.org") is S.confirmed
+
+
+def test_the_confirmation_mail_does_not_print_the_typed_name_the_welcome_does(
+    client: TestClient, settings: Settings, engine: Engine
+) -> None:
+    name = "Visit evil.example now"
+    client.post("/subscribe", data={"email": "n@example.org", "name": name})
+    [confirmation] = _outbox(settings, 1)
+    raw = confirmation.read_bytes()
+    message = message_from_bytes(raw, policy=policy.default)
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "evil" not in str(message["To"]) and "evil" not in text and "evil" not in html
+    assert text.startswith("Hello,")
+    client.post(_path(_confirm_url(settings, engine, "n@example.org")))
+    welcome = message_from_bytes(_outbox(settings, 2)[-1].read_bytes(), policy=policy.default)
+    assert f"Hello {name}," in welcome.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_the_answer_takes_as_long_for_new_pending_and_confirmed_addresses(
+    client: TestClient, engine: Engine
+) -> None:
+    """Timing must not tell a confirmed address from a new one (no enumeration)."""
+    for n in range(12):
+        client.post("/subscribe", data={"email": f"pending{n}@example.org"})
+        client.post("/subscribe", data={"email": f"confirmed{n}@example.org"})
+    with Session(engine) as session:
+        for n in range(12):
+            service.confirm(session, _id(engine, f"confirmed{n}@example.org"))
+        session.commit()
+
+    def timed(email: str) -> float:
+        started = time.perf_counter()
+        assert client.post("/subscribe", data={"email": email}).status_code == 200
+        return time.perf_counter() - started
+
+    times: dict[str, list[float]] = {"new": [], "pending": [], "confirmed": []}
+    for n in range(12):  # interleaved, so a burst of load elsewhere hits all three alike
+        times["new"].append(timed(f"new{n}@example.org"))
+        times["pending"].append(timed(f"pending{n}@example.org"))
+        times["confirmed"].append(timed(f"confirmed{n}@example.org"))
+    medians = {state: sorted(values)[len(values) // 2] for state, values in times.items()}
+    # Every answer waits for the same floor, which is far longer than the work that differs.
+    assert min(medians.values()) >= 0.045, medians
+    assert max(medians.values()) - min(medians.values()) < 0.015, medians
