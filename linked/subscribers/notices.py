@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from linked.settings import Settings
@@ -24,6 +25,10 @@ from linked.subscribers.service import ConfirmResult, Mailing
 HOLD = timedelta(seconds=30)
 #: How long a claimed notice stays with its sender before another may take it.
 LEASE = timedelta(seconds=120)
+
+
+_TABLE: sa.Table = Notice.__table__  # type: ignore[attr-defined]
+_INSERT = sa.insert(_TABLE).returning(_TABLE.c.id)
 
 
 @dataclass(frozen=True)
@@ -41,18 +46,17 @@ def enqueue(
 ) -> QueuedNotice:
     """Queue one notice in the caller's transaction."""
     now = now or utcnow()
-    notice = Notice(
-        kind=kind.value,
-        subscriber_id=mailing.subscriber_id,
-        email=mailing.email,
-        generation=mailing.generation,
-        created_at=now,
-        due_at=now + HOLD,
-    )
-    session.add(notice)
-    session.flush()
-    assert notice.id is not None
-    return QueuedNotice(notice.id, kind, mailing)
+    values = {
+        "kind": kind.value,
+        "subscriber_id": mailing.subscriber_id,
+        "email": mailing.email,
+        "generation": mailing.generation,
+        "created_at": now,
+        "due_at": now + HOLD,
+        "attempts": 0,
+    }
+    notice_id = session.connection().execute(_INSERT, values).scalar_one()
+    return QueuedNotice(int(notice_id), kind, mailing)
 
 
 def subscribe(

@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete
 from sqlmodel import Session, col
 
+from linked.subscribers import statements
 from linked.subscribers.models import RateCounter, utcnow
 
 SUBSCRIBE_PER_IP = "subscribe-ip"
@@ -46,23 +45,16 @@ def allow(
     safe under any concurrency, in the caller's transaction.
     """
     now = now or utcnow()
-    table = RateCounter.__table__  # type: ignore[attr-defined]
-    expired = table.c.window_start <= now - window
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(table)
-        .values(bucket=bucket, key=hashed(value), window_start=now, used=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.bucket, table.c.key],
-            set_={
-                "used": case((expired, 1), else_=table.c.used + 1),
-                "window_start": case((expired, now), else_=table.c.window_start),
-            },
-            where=expired | (table.c.used < limit),
-        )
-        .returning(table.c.used)
-    )
-    return session.execute(statement).first() is not None
+    connection = session.connection()
+    statement = statements.count_action(connection.dialect.name)
+    params = {
+        "p_bucket": bucket,
+        "p_key": hashed(value),
+        "p_now": now,
+        "p_since": now - window,
+        "p_limit": limit,
+    }
+    return connection.execute(statement, params).first() is not None
 
 
 def prune(session: Session, older_than: timedelta, now: datetime | None = None) -> int:
