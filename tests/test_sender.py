@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from email import message_from_bytes, policy
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
@@ -56,7 +57,7 @@ def test_a_crash_after_check_your_inbox_still_sends_the_mail(
 
 
 def test_the_confirmation_is_composed_once_and_again_after_a_template_change(
-    make_settings: Callable[..., Settings], engine: Engine, monkeypatch: object
+    make_settings: Callable[..., Settings], engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings()
     calls: list[str] = []
@@ -66,9 +67,6 @@ def test_the_confirmation_is_composed_once_and_again_after_a_template_change(
         calls.append(str(args[1]))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    import pytest
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
     monkeypatch.setattr(mail, "compose_notice", counting)
     monkeypatch.setattr(mail, "TEMPLATE_CHECK_SECONDS", 0.0)
     composer = mail.NoticeComposer(settings)
