@@ -11,16 +11,20 @@ concurrently; a deadlock or serialization failure is run again the same way.
 
 from __future__ import annotations
 
+import queue
 import random
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
+
+from linked.errors import LinkedError
 
 T = TypeVar("T")
 
@@ -86,3 +90,87 @@ def _once(engine: Engine, work: Callable[[Session], T]) -> T:
         result = work(session)
         session.commit()
         return result
+
+
+class WriteBatcher:
+    """Group commit: small writes from many requests, run one after another in one transaction.
+
+    Under a rush each request's transaction is short, and what costs is everything around
+    it (a session, the commit, handing the writer's turn from thread to thread).
+    The batcher runs queued works in one thread, as many as are waiting (up to
+    ``max_batch``) in one :func:`write`, and answers each request with its own result.
+
+    A work may raise a :class:`~linked.errors.LinkedError` (a domain answer such as
+    "too many requests") only before it has changed anything; its request gets the
+    error and the batch goes on. Any other error undoes the batch, and every work in
+    it runs again in a transaction of its own, so one bad request never decides
+    another's fate.
+    """
+
+    def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[Callable[[Session], Any], Future[Any]] | None]
+        self._queue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, work: Callable[[Session], T]) -> Future[T]:
+        """Queue ``work``; the future has its result (or its exception) once committed."""
+        future: Future[T] = Future()
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="linked-writes", daemon=True)
+                self._thread.start()
+        self._queue.put((work, future))
+        return future
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=BUSY_DEADLINE_SECONDS)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._run_batch(batch)
+                    return
+                batch.append(more)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[tuple[Callable[[Session], Any], Future[Any]]]) -> None:
+        def all_of_them(session: Session) -> list[tuple[bool, Any]]:
+            outcomes: list[tuple[bool, Any]] = []
+            for work, _ in batch:
+                try:
+                    outcomes.append((True, work(session)))
+                except LinkedError as exc:
+                    outcomes.append((False, exc))
+            return outcomes
+
+        try:
+            outcomes = write(self.engine, all_of_them)
+        except Exception:
+            for work, future in batch:  # each on its own: one bad request fails alone
+                try:
+                    future.set_result(write(self.engine, work))
+                except Exception as exc:
+                    future.set_exception(exc)
+            return
+        for (ok, value), (_, future) in zip(outcomes, batch, strict=True):
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)

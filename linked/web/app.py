@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
+from linked.db.writes import WriteBatcher
 from linked.settings import Settings
 from linked.subscribers.sender import NoticeSender
 from linked.web import archive, subscribe, webhooks
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
             sender.stop()
             await task
             app.state.notice_sender = None
+            await run_in_threadpool(app.state.write_batcher.close)
             engine.dispose()
 
     app = FastAPI(
@@ -62,6 +64,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.write_batcher = WriteBatcher(engine)
     app.state.pages = Pages(settings)
     app.include_router(subscribe.router)
     app.include_router(archive.router(settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TypeVar, cast
 
@@ -10,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from linked.db.writes import write
+from linked.db.writes import WriteBatcher, write
 from linked.settings import Settings
 from linked.subscribers.notices import QueuedNotice
 from linked.subscribers.sender import NoticeSender
@@ -54,3 +55,13 @@ async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
     """
     engine = engine_of(request)
     return await run_in_threadpool(write, engine, work)
+
+
+async def in_batch(request: Request, work: Callable[[Session], T]) -> T:
+    """Like :func:`in_transaction`, sharing a transaction with concurrent requests.
+
+    For the sign-up rush (see :class:`linked.db.writes.WriteBatcher`): ``work`` may
+    raise a LinkedError only before it has changed anything.
+    """
+    batcher = cast(WriteBatcher, request.app.state.write_batcher)
+    return await asyncio.wrap_future(batcher.submit(work))

@@ -25,7 +25,14 @@ from linked.subscribers.tokens import (
     read_token,
 )
 from linked.web.limits import BodyTooLarge
-from linked.web.state import client_ip, in_transaction, pages_of, settings_of, submit_notice
+from linked.web.state import (
+    client_ip,
+    in_batch,
+    in_transaction,
+    pages_of,
+    settings_of,
+    submit_notice,
+)
 
 router = APIRouter(tags=["subscribers"])
 
@@ -129,7 +136,8 @@ async def subscribe(request: Request) -> Response:
         return pages.message(request, "check_inbox", "Check your inbox", CHECK_INBOX)
     email, name, ip = values.get("email", ""), values.get("name") or None, client_ip(request)
     try:
-        notice = await in_transaction(
+        # Sign-ups share transactions under a rush (group commit; see in_batch).
+        notice = await in_batch(
             request,
             lambda session: notices.subscribe(session, settings, email, name, source="web", ip=ip),
         )
