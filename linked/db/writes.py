@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 #: How long a write keeps trying while the database is busy before giving up.
 BUSY_DEADLINE_SECONDS = 30.0
+#: Threads running sign-up batches on PostgreSQL (each waits on the network most of the time).
+POSTGRES_WRITERS = 8
 #: PostgreSQL's "try again" errors: serialization failure, deadlock detected.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -107,31 +109,38 @@ class WriteBatcher:
     another's fate.
     """
 
-    def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
+    def __init__(self, engine: Engine, *, max_batch: int = 64, threads: int | None = None) -> None:
         self.engine = engine
         self.max_batch = max_batch
+        # SQLite has one writer anyway; PostgreSQL overlaps the round trips of a few.
+        self.threads = threads or (1 if engine.dialect.name == "sqlite" else POSTGRES_WRITERS)
         self._queue: queue.SimpleQueue[tuple[Callable[[Session], Any], Future[Any]] | None]
         self._queue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
 
     def submit(self, work: Callable[[Session], T]) -> Future[T]:
         """Queue ``work``; the future has its result (or its exception) once committed."""
         future: Future[T] = Future()
         with self._start_lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="linked-writes", daemon=True)
-                self._thread.start()
+            if not self._workers:
+                self._workers = [
+                    threading.Thread(target=self._run, name=f"linked-writes-{n}", daemon=True)
+                    for n in range(self.threads)
+                ]
+                for worker in self._workers:
+                    worker.start()
         self._queue.put((work, future))
         return future
 
     def close(self) -> None:
         """Finish what is queued, then stop the thread."""
         with self._start_lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
+            workers, self._workers = self._workers, []
+        for _ in workers:
             self._queue.put(None)
-            thread.join(timeout=BUSY_DEADLINE_SECONDS)
+        for worker in workers:
+            worker.join(timeout=BUSY_DEADLINE_SECONDS)
 
     def _run(self) -> None:
         while True:
