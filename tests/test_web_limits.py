@@ -83,3 +83,15 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(
         assert "text/html" in response.headers["content-type"] and "<h1>" in response.text
         small = httpx.post(f"{url}/subscribe", data={"email": "a@example.org"})
         assert small.status_code == 200
+
+
+def test_a_prefix_can_have_its_own_limit() -> None:
+    from linked.web.limits import BodyLimit
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        return None
+
+    limits = BodyLimit(app, by_prefix={"/admin/": 10_000_000, "/admin/small/": 10})
+    assert limits.limit_for("/subscribe") == MAX_BODY_BYTES
+    assert limits.limit_for("/admin/import") == 10_000_000
+    assert limits.limit_for("/admin/small/x") == 10

@@ -33,11 +33,15 @@ class BodyLimit:
     """
 
     def __init__(
-        self, app: ASGIApp, *, limit: int = MAX_BODY_BYTES, by_prefix: Mapping[str, int] = {}
+        self,
+        app: ASGIApp,
+        *,
+        limit: int = MAX_BODY_BYTES,
+        by_prefix: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
-        self.by_prefix = sorted(by_prefix.items(), key=lambda item: -len(item[0]))
+        self.by_prefix = sorted((by_prefix or {}).items(), key=lambda item: -len(item[0]))
 
     def limit_for(self, path: str) -> int:
         for prefix, limit in self.by_prefix:
