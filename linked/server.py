@@ -27,6 +27,7 @@ from linked.scheduler.worker import DeliveryWorker
 from linked.settings import Settings
 from linked.transport import SMTPURL
 from linked.web.app import create_app
+from linked.web.proxies import LOOPBACK
 
 log = logging.getLogger("linked.server")
 LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
@@ -116,12 +117,20 @@ def _configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+def run_server(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8000, *, proxy_headers: bool = False
+) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully.
 
-    uvicorn re-raises the signal after the shutdown, so the process ends "terminated
-    by SIGTERM" as a service manager expects.
+    ``X-Forwarded-For`` is believed only from ``settings.trusted_proxies``, and with
+    ``proxy_headers`` also from a proxy on this host (see :mod:`linked.web.proxies`);
+    uvicorn's own handling, which trusts 127.0.0.1 by default, is off. uvicorn
+    re-raises the signal after the shutdown, so the process ends "terminated by
+    SIGTERM" as a service manager expects.
     """
+    if proxy_headers:
+        trusted = tuple(dict.fromkeys((*settings.trusted_proxies, *LOOPBACK)))
+        settings = settings.model_copy(update={"trusted_proxies": trusted})
     _configure_logging()
     uvicorn.run(
         build_app(settings),
@@ -129,6 +138,9 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) ->
         port=port,
         log_level="info",
         timeout_graceful_shutdown=30,
+        proxy_headers=False,
+        # Answers are small and quick: a rush of sign-ups is many connections at once.
+        backlog=2048,
     )
 
 

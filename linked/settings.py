@@ -6,13 +6,15 @@ web app factory do) and pass the result down.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -76,6 +78,27 @@ class Settings(BaseSettings):
     confirm_mail_limit: int = Field(
         default=3, ge=1, description="Confirmation mails sent per address per day"
     )
+
+    # The web app behind a reverse proxy (see linked.web.proxies).
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Proxy addresses (or networks) whose X-Forwarded-For is believed; "
+        "comma-separated; default none",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [item for item in value.split(",") if item.strip()]
+        if isinstance(value, list | tuple):
+            for item in value:
+                try:
+                    ipaddress.ip_network(str(item).strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{item!r} is not an IP address or network") from exc
+            return tuple(str(item).strip() for item in value)
+        return value
 
     @field_validator("timezone")
     @classmethod

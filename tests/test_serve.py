@@ -16,19 +16,22 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from linked.cli import app
+from linked.db.engine import make_engine
 from linked.scheduler.service import schedule_edition
 from linked.server import smtp_check
 from linked.settings import Settings, load_settings
+from linked.subscribers.models import ConsentEvent
 from tests.fixtures.database import TEST_SECRET
 from tests.fixtures.project import REPO, run_linked
 from tests.fixtures.sending import EDITION, add_subscribers, rows
 from tests.fixtures.servers import free_port
 from tests.fixtures.smtp import SMTPServer
 
-Server = Callable[[], subprocess.Popen[str]]
+Server = Callable[..., subprocess.Popen[str]]
 
 
 @pytest.fixture
@@ -56,9 +59,9 @@ def serve(
     started: list[subprocess.Popen[str]] = []
     base = f"http://127.0.0.1:{port}"
 
-    def start() -> subprocess.Popen[str]:
+    def start(*args: str) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "linked", "serve", "--port", str(port)],
+            [sys.executable, "-m", "linked", "serve", "--port", str(port), *args],
             cwd=root,
             env={**os.environ, "PYTHONPATH": str(REPO)},
             stdout=subprocess.PIPE,
@@ -213,3 +216,31 @@ def test_the_smtp_health_check_wants_a_greeting(
     thread.join(5)
     with pytest.raises(OSError):
         smtp_check(make_settings(smtp_url=f"smtp://127.0.0.1:{free_port()}"))()
+
+
+def _consent_ips(settings: Settings) -> list[str | None]:
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as session:
+            return [e.ip for e in session.exec(select(ConsentEvent).order_by(ConsentEvent.id))]
+    finally:
+        engine.dispose()
+
+
+def test_serve_believes_x_forwarded_for_only_with_proxy_headers(
+    serve: tuple[Server, str], settings: Settings
+) -> None:
+    """A local proxy's clients cannot forge the logged IP unless the proxy is trusted."""
+    start, base = serve
+    forged = {"X-Forwarded-For": "198.51.100.77"}
+    proc = start()
+    assert httpx.post(
+        f"{base}/subscribe", data={"email": "a@example.org"}, headers=forged
+    ).is_success
+    _stop(proc)
+    proc = start("--proxy-headers")
+    assert httpx.post(
+        f"{base}/subscribe", data={"email": "b@example.org"}, headers=forged
+    ).is_success
+    _stop(proc)
+    assert _consent_ips(settings) == ["127.0.0.1", "198.51.100.77"]

@@ -11,6 +11,7 @@ from linked.errors import LinkedError
 from linked.subscribers.addresses import normalise, suppression_hash
 from linked.subscribers.models import (
     ConsentEvent,
+    Notice,
     SubscriberStatus,
     Suppression,
     utcnow,
@@ -74,6 +75,8 @@ def erase(session: Session, email: str, *, now: datetime | None = None) -> None:
         raise LinkedError(f"{address.email} is not on the list")
     assert subscriber.id is not None
     session.execute(delete(ConsentEvent).where(col(ConsentEvent.subscriber_id) == subscriber.id))
+    # A queued confirmation or welcome holds the address: it must not be sent either.
+    session.execute(delete(Notice).where(col(Notice.subscriber_id) == subscriber.id))
     placeholder = f"erased-{subscriber.id}@erased.invalid"
     before = subscriber.status
     subscriber.email = subscriber.email_key = placeholder

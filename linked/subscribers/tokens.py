@@ -1,7 +1,9 @@
 """Signed tokens for confirm and unsubscribe links (itsdangerous, one salt per purpose).
 
-Confirm tokens expire after ``settings.confirm_token_days``; unsubscribe tokens never
-expire, because an old bulletin must still let its reader leave.
+Confirm tokens expire after ``settings.confirm_token_days`` and name the subscription
+as well as the subscriber (the consent event that made it pending): after leaving and
+subscribing again, a link from before is refused. Unsubscribe tokens never expire,
+because an old bulletin must still let its reader leave.
 """
 
 from __future__ import annotations
@@ -141,9 +143,33 @@ def read_token(settings: Settings, purpose: Purpose, token: str) -> int:
     return value
 
 
-def confirm_url(settings: Settings, subscriber_id: int) -> str:
+def make_confirm_token(settings: Settings, subscriber_id: int, generation: int) -> str:
+    """A confirm token for one subscriber's one request to subscribe (``generation``)."""
+    return _serializer(settings, Purpose.confirm).dumps([subscriber_id, generation])
+
+
+def read_confirm_token(settings: Settings, token: str) -> tuple[int, int]:
+    """The subscriber id and generation in a confirm token; raises :class:`BadToken`."""
+    max_age = int(timedelta(days=settings.confirm_token_days).total_seconds())
+    try:
+        value = _serializer(settings, Purpose.confirm).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ExpiredToken("this link has expired") from exc
+    except (BadSignature, UnicodeError, ValueError) as exc:
+        raise BadToken("this link is not valid") from exc
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(type(part) is int and part > 0 for part in value)
+    ):
+        raise BadToken("this link is not valid")
+    return value[0], value[1]
+
+
+def confirm_url(settings: Settings, subscriber_id: int, generation: int) -> str:
     """The absolute link in a confirmation mail."""
-    return f"{settings.base_url}/confirm/{make_token(settings, Purpose.confirm, subscriber_id)}"
+    token = make_confirm_token(settings, subscriber_id, generation)
+    return f"{settings.base_url}/confirm/{token}"
 
 
 def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:
