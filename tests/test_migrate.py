@@ -9,6 +9,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import Engine, MetaData, inspect
 from sqlmodel import SQLModel
 
+import linked.accounts.models
+
 # Registers every table in SQLModel.metadata, whichever tests ran before.
 import linked.delivery.models
 import linked.scheduler.models
