@@ -8,15 +8,16 @@ its sessions at once (they are rows, so every process sees it).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from linked.accounts import audit, passwords
 from linked.accounts.audit import Actor
 from linked.accounts.links import fingerprint, read_link
-from linked.accounts.models import Account, AccountSession, Role, utcnow
+from linked.accounts.models import Account, AccountSession, AuditEvent, Role, utcnow
 from linked.errors import LinkedError
 from linked.settings import Settings
 
@@ -151,3 +152,25 @@ def end_sessions(session: Session, account: Account) -> None:
 
 def _target(account: Account) -> str:
     return f"account:{account.email_key}"
+
+
+#: "Forgot password" mails per account per hour.
+RESET_MAILS_PER_HOUR = 3
+
+
+def reset_mail_allowed(session: Session, account: Account, now: datetime | None = None) -> bool:
+    """Whether another "forgot password" mail may go to ``account`` now (and count it)."""
+    now = now or utcnow()
+    sent = session.exec(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            col(AuditEvent.action) == "account.reset_mail",
+            col(AuditEvent.target) == _target(account),
+            col(AuditEvent.at) >= now - timedelta(hours=1),
+        )
+    ).one()
+    if sent >= RESET_MAILS_PER_HOUR or account.disabled_at is not None:
+        return False
+    audit.record(session, Actor("anonymous"), "account.reset_mail", _target(account), now=now)
+    return True

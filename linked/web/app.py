@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.settings import Settings
-from linked.web import archive, subscribe, webhooks
+from linked.web import admin, archive, subscribe, webhooks
 from linked.web.pages import Pages
 from linked.web.state import engine_of, pages_of
 
@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(subscribe.router)
     app.include_router(archive.router(settings))
     app.include_router(webhooks.router(settings))
+    app.include_router(admin.router(settings))
     app.add_api_route("/healthz", healthz, methods=["GET"], summary="Database reachable?")
     app.add_exception_handler(HTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
