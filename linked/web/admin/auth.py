@@ -91,6 +91,15 @@ async def sent_csrf(request: Request) -> str:
     return value if isinstance(value, str) else ""
 
 
+async def form_values(request: Request) -> dict[str, str]:
+    """The posted text fields (files left out)."""
+    try:
+        form = await request.form()
+    except Exception:  # a malformed body has no usable fields
+        return {}
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
 def require(role: Role) -> Callable[[Request], Awaitable[Viewer]]:
     """A dependency: the signed-in :class:`Viewer`, if their role allows ``role``.
 

@@ -21,9 +21,8 @@ from linked.reports.people import Person, person
 from linked.subscribers import mail, manage
 from linked.subscribers.importer import COLUMNS, ImportReport
 from linked.subscribers.models import SubscriberStatus
-from linked.web.admin.auth import Admin, Editor, Sender
+from linked.web.admin.auth import Admin, Editor, Sender, form_values
 from linked.web.admin.render import HEADERS, PREFIX, Refused, console_of, reading, see_other
-from linked.web.admin.signin import form_values
 from linked.web.state import in_transaction, settings_of
 
 BASE = f"{PREFIX}/subscribers"

@@ -24,7 +24,7 @@ from linked.web.admin.auth import (
     check_origin,
     clear_session_cookie,
     cookie_name,
-    load_viewer,
+    form_values,
     login_token,
     new_login_nonce,
     set_login_cookie,
@@ -41,15 +41,6 @@ NOTICES = {
     "link-sent": "If that address has an account, we have sent it a link to set a new "
     "password. The link works for one hour.",
 }
-
-
-async def form_values(request: Request) -> dict[str, str]:
-    """The posted text fields (files left out)."""
-    try:
-        form = await request.form()
-    except Exception:  # a malformed body has no usable fields
-        return {}
-    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 def safe_next(value: str | None) -> str:
@@ -84,9 +75,7 @@ def routes(api: APIRouter) -> None:
 
     @api.get("/login", summary="Sign-in page")
     async def login_form(request: Request) -> Response:
-        token = request.cookies.get(cookie_name(settings_of(request)))
-        if token and await load_viewer(request, token) is not None:
-            return see_other(safe_next(request.query_params.get("next")))
+        # Shown even to someone signed in: signing in again (as anyone) ends that session.
         return login_page(request)
 
     @api.post("/login", summary="Sign in")
