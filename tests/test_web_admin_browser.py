@@ -208,6 +208,7 @@ def _pages(base: str, settings: Settings) -> dict[str, str]:
         "export": "/admin/subscribers/export",
         "erase": f"/admin/subscribers/{subscriber.id}/erase",
         "audit": "/admin/audit/",
+        "account": "/admin/account/",
         "not-found": "/admin/subscribers/999999",
         "password": link.removeprefix(base),
     }

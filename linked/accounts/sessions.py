@@ -13,11 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pyotp
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
-from linked.accounts import audit, passwords, service
+from linked.accounts import audit, passwords, service, totp
 from linked.accounts.audit import Actor
 from linked.accounts.models import Account, AccountSession, AuditEvent, utcnow
 from linked.settings import Settings
@@ -104,10 +103,12 @@ def sign_in(
         actor = Actor(account.email_key if account else "anonymous", None, ip)
         audit.record(session, actor, FAILED, address_key(email), reason, now=now)
         return SignIn()
-    if account.totp_secret or settings.require_totp:
-        if not account.totp_secret or not code:
+    # With ``require_totp`` an account without a secret signs in and must set one up first
+    # (the console sends it to its account page until it has).
+    if account.totp_secret:
+        if not code:
             return SignIn(account=account, needs_code=True)
-        if not pyotp.TOTP(account.totp_secret).verify(code.strip(), valid_window=1):
+        if not totp.verify(account.totp_secret, code):
             actor = Actor(account.email_key, account.id, ip)
             audit.record(session, actor, FAILED, address_key(email), "wrong code", now=now)
             return SignIn()

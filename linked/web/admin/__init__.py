@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, Response
 
 from linked.compose.templates import template_dirs
 from linked.settings import Settings
-from linked.web.admin import audit, dashboard, people, signin
+from linked.web.admin import account, audit, dashboard, people, signin
 from linked.web.admin.render import PREFIX, Console, Refused, console_route
 
 _STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(css|js|txt)$")
@@ -36,4 +36,5 @@ def router(settings: Settings) -> APIRouter:
     dashboard.routes(api)
     people.routes(api)
     audit.routes(api)
+    account.routes(api)
     return api

@@ -30,6 +30,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 LOGIN_COOKIE = "linked_login"
+#: With ``require_totp``, the only pages an account without a second factor may use.
+ENROLMENT = (f"{PREFIX}/account/", f"{PREFIX}/account/totp", f"{PREFIX}/logout")
 
 
 def secure(settings: Settings) -> bool:
@@ -126,6 +128,10 @@ def require(role: Role) -> Callable[[Request], Awaitable[Viewer]]:
                 "Please try again",
                 "This form had expired or was not sent from the console. Nothing was changed.",
             )
+        if settings.require_totp and not viewer.has_totp and request.url.path not in ENROLMENT:
+            if safe:
+                raise SignInFirst(ENROLMENT[0], to_enrol=True)
+            raise Refused(403, "Set up two-step sign-in", "Set up two-step sign-in first.")
         if not viewer.can(role):
             raise Refused(
                 403,
@@ -155,6 +161,7 @@ async def load_viewer(request: Request, token: str) -> Viewer | None:
             account.role,
             current.row.csrf,
             ip,
+            account.totp_secret is not None,
         )
 
     return await in_transaction(request, work)

@@ -39,6 +39,7 @@ class Viewer:
     role: Role
     csrf: str
     ip: str | None
+    has_totp: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -51,8 +52,8 @@ class Viewer:
 class SignInFirst(Exception):
     """A page asked for without a live session: go to the sign-in page, then come back."""
 
-    def __init__(self, back_to: str) -> None:
-        self.back_to = back_to
+    def __init__(self, back_to: str, *, to_enrol: bool = False) -> None:
+        self.back_to, self.to_enrol = back_to, to_enrol
 
 
 class Refused(Exception):
@@ -67,6 +68,7 @@ NAV = [
     (f"{PREFIX}/", "Dashboard", Role.editor),
     (f"{PREFIX}/subscribers/", "Subscribers", Role.editor),
     (f"{PREFIX}/audit/", "Audit log", Role.admin),
+    (f"{PREFIX}/account/", "Your account", Role.editor),
 ]
 
 
@@ -152,7 +154,7 @@ def console_route(console: Console) -> type[APIRoute]:
                 try:
                     return await inner(request)
                 except SignInFirst as exc:
-                    return see_other(sign_in_url(exc.back_to))
+                    return see_other(exc.back_to if exc.to_enrol else sign_in_url(exc.back_to))
                 except Refused as exc:
                     return console.refused(request.scope.get("linked.viewer"), exc)
 

@@ -100,8 +100,6 @@ def routes(api: APIRouter) -> None:
             return login_page(request, 429, email=email, error=THROTTLED)
         if result.needs_code:
             error = "Enter the 6-digit code from your authenticator app."
-            if result.account is not None and not result.account.totp_secret:
-                error = "Your account needs a second factor: ask an administrator."
             return login_page(request, 401, email=email, error=error, needs_code=True)
         if result.token is None:
             return login_page(request, 401, email=email, error=WRONG)

@@ -1,0 +1,81 @@
+"""Two-step sign-in: turning TOTP on from the account page, signing in with a code, and
+``require_totp`` sending accounts without one to set it up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pyotp
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from linked.accounts.models import Account, AuditEvent, Role
+from linked.settings import Settings
+from linked.web.app import create_app
+from tests.fixtures.console import PASSWORD, ROLE_EMAILS, add_accounts, sign_in
+
+
+def _login(client: TestClient, email: str, code: str | None = None) -> int:
+    page = client.get("/admin/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token
+    data = {"email": email, "password": PASSWORD, "csrf": token.group(1)}
+    if code is not None:
+        data["code"] = code
+    return client.post("/admin/login", data=data, follow_redirects=False).status_code
+
+
+def _turn_on(client: TestClient, csrf: str) -> str:
+    page = client.get("/admin/account/")
+    secret = re.search(r"<code>([A-Z2-7 ]+)</code>", page.text)
+    signed = re.search(r'name="signed" value="([^"]+)"', page.text)
+    assert secret and signed
+    key = secret.group(1).replace(" ", "")
+    wrong = client.post(
+        "/admin/account/totp", data={"csrf": csrf, "signed": signed.group(1), "code": "000000"}
+    )
+    assert wrong.status_code == 422 or pyotp.TOTP(key).now() == "000000"
+    done = client.post(
+        "/admin/account/totp",
+        data={"csrf": csrf, "signed": signed.group(1), "code": pyotp.TOTP(key).now()},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    return key
+
+
+def test_turn_on_then_sign_in_needs_the_code(console: TestClient, engine: Engine) -> None:
+    email = ROLE_EMAILS[Role.editor]
+    csrf = sign_in(console, email)
+    key = _turn_on(console, csrf)
+    assert "Two-step sign-in is on" in console.get("/admin/account/?done=on").text
+    console.cookies.clear()
+    assert _login(console, email) == 401  # asks for the code
+    assert (
+        _login(console, email, "123 456" if pyotp.TOTP(key).now() != "123456" else "654321") == 401
+    )
+    assert _login(console, email, pyotp.TOTP(key).now()) == 303
+    with Session(engine) as session:
+        actions = session.exec(select(AuditEvent.action).order_by(col(AuditEvent.id))).all()
+        account = session.exec(select(Account).where(col(Account.email_key) == email)).one()
+    assert "account.totp_on" in actions and actions[-2:] == ["sign_in.failed", "sign_in"]
+    assert account.totp_secret == key
+
+
+def test_require_totp_sends_accounts_to_set_it_up(
+    make_settings: Callable[..., Settings], engine: Engine
+) -> None:
+    add_accounts(engine)
+    with TestClient(create_app(make_settings(require_totp=True))) as client:
+        csrf = sign_in(client, ROLE_EMAILS[Role.admin])
+        page = client.get("/admin/subscribers/", follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/admin/account/"
+        refused = client.post("/admin/subscribers/export", data={"csrf": csrf})
+        assert refused.status_code == 403
+        assert "requires two-step sign-in" in client.get("/admin/account/").text
+        _turn_on(client, csrf)
+        assert client.get("/admin/subscribers/").status_code == 200
+        off = client.post("/admin/account/totp/off", data={"csrf": csrf, "code": "000000"})
+        assert off.status_code == 422
