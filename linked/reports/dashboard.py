@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -101,15 +102,25 @@ def confirmed_series(
     (+1 for every confirmation, -1 for every change away from confirmed).
     """
     start = datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), UTC)
-    rows = session.exec(
-        select(ConsentEvent.at, ConsentEvent.from_status, ConsentEvent.to_status).where(
-            col(ConsentEvent.at) >= start
-        )
-    ).all()
+    at = col(ConsentEvent.at)
+    day_of: sa.ColumnElement[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        day_of = sa.cast(sa.func.timezone("UTC", at), sa.Date)
+    else:  # SQLite keeps UTC text: its first ten characters are the day
+        day_of = sa.func.date(at)
+    confirmed = S.confirmed.value
+    net = sa.func.sum(
+        sa.case((col(ConsentEvent.to_status) == confirmed, 1), else_=0)
+        - sa.case((col(ConsentEvent.from_status) == confirmed, 1), else_=0)
+    )
+    touches_confirmed = sa.or_(
+        col(ConsentEvent.to_status) == confirmed, col(ConsentEvent.from_status) == confirmed
+    )
+    query = sa.select(day_of, net).where(at >= start, touches_confirmed).group_by(day_of)
+    rows = session.execute(query).all()
     change: Counter[date] = Counter()
-    for at, before, after in rows:
-        day = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).date()
-        change[day] += (after is S.confirmed) - (before is S.confirmed)
+    for day, number in rows:
+        change[day if isinstance(day, date) else date.fromisoformat(str(day))] += int(number or 0)
     series: list[tuple[date, int]] = []
     value = confirmed_now
     for offset in range(days):

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
+import sqlalchemy as sa
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
@@ -146,6 +147,22 @@ def person_data(session: Session, actor: Actor, email: str) -> dict[str, Any]:
     return data
 
 
+#: SQLite's FTS5 trigram index of addresses and names (made by migration 0008 when the
+#: SQLite build has the trigram tokenizer).
+_SEARCH = sa.table("subscriber_search", sa.column("rowid", sa.Integer))
+_HAS_INDEX: dict[str, bool] = {}
+
+
+def _has_search_index(session: Session) -> bool:
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return False
+    url = str(bind.engine.url) if isinstance(bind, sa.Connection) else str(bind.url)
+    if url not in _HAS_INDEX or url.endswith(":memory:"):
+        _HAS_INDEX[url] = sa.inspect(session.connection()).has_table("subscriber_search")
+    return _HAS_INDEX[url]
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a search: ``after`` is the id to continue from, None on the last page."""
@@ -165,19 +182,26 @@ def search(
     """Newest first, by part of the address or name; keyset pages (``id < after``)."""
     query = select(Subscriber).where(col(Subscriber.erased_at).is_(None))
     words = text.strip().casefold()
-    if words:
-        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                col(Subscriber.email_key).like(pattern, escape="\\"),
-                func.lower(col(Subscriber.name)).like(pattern, escape="\\"),
-            )
+    key = cast(sa.ColumnElement[Any], col(Subscriber.id))
+    if words and len(words) >= 3 and _has_search_index(session):
+        # SQLite: the trigram index finds the rows, newest first, and stops at the page's end.
+        phrase = '"' + words.replace('"', '""') + '"'
+        key = _SEARCH.c.rowid
+        query = query.join(_SEARCH, _SEARCH.c.rowid == col(Subscriber.id)).where(
+            sa.text("subscriber_search MATCH :phrase").bindparams(phrase=phrase)
         )
+    elif words:
+        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        if session.get_bind().dialect.name == "postgresql":  # trigram GIN indexes (0008)
+            email, name = col(Subscriber.email_key).like, col(Subscriber.name).ilike
+        else:  # SQLite's LIKE already ignores (ASCII) case
+            email, name = col(Subscriber.email_key).like, col(Subscriber.name).like
+        query = query.where(or_(email(pattern, escape="\\"), name(pattern, escape="\\")))
     if status is not None:
         query = query.where(col(Subscriber.status) == status)
     if after is not None:
-        query = query.where(col(Subscriber.id) < after)
-    rows = session.exec(query.order_by(col(Subscriber.id).desc()).limit(limit + 1)).all()
+        query = query.where(key < after)
+    rows = session.exec(query.order_by(key.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, rows[-1].id if more and rows else None)

@@ -52,16 +52,13 @@ def routes(api: APIRouter) -> None:
     ) -> Response:
         state = _status(status)
 
-        def work(session: Session) -> tuple[manage.Page, dict[SubscriberStatus, int]]:
-            return manage.search(session, q[:200], state, after=after), manage.counts(session)
-
-        page, counts = await reading(request, work)
+        # No counts here (the dashboard has them): a search stays one indexed query.
+        page = await reading(request, lambda s: manage.search(s, q[:200], state, after=after))
         return console_of(request).page(
             "admin/subscribers.html",
             viewer,
             current="Subscribers",
             page=page,
-            counts=counts,
             q=q[:200],
             status=state.value if state else "",
             statuses=list(SubscriberStatus),
