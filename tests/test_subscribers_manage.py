@@ -90,3 +90,21 @@ def test_export_is_audited(settings: Settings, engine: Engine) -> None:
             select(AuditEvent).where(AuditEvent.action == "subscriber.export")
         ).one()
         assert audit.detail == "1 rows (all)"
+
+
+def test_search_index_follows_changes_and_erasure(settings: Settings, engine: Engine) -> None:
+    with Session(engine) as session:
+        subscriber, _ = manage.add(session, settings, ACTOR, "ruth.findable@example.org", "Ruth")
+        manage.add(session, settings, ACTOR, "odd@example.org", 'Ann "Nan" Lee')
+        session.commit()
+        assert [s.email for s in manage.search(session, "FINDABLE").rows] == [subscriber.email]
+        assert [s.email for s in manage.search(session, '"nan"').rows] == ["odd@example.org"]
+        assert [s.email for s in manage.search(session, "ru").rows] == [subscriber.email]
+        subscriber.name = "Ruth Renamed"
+        session.add(subscriber)
+        session.commit()
+        assert [s.email for s in manage.search(session, "renamed").rows] == [subscriber.email]
+        manage.erase(session, ACTOR, "ruth.findable@example.org")
+        session.commit()
+        assert manage.search(session, "findable").rows == []
+        assert manage.search(session, "renamed").rows == []
