@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from collections.abc import Callable
 
@@ -79,3 +81,35 @@ def test_require_totp_sends_accounts_to_set_it_up(
         assert client.get("/admin/subscribers/").status_code == 200
         off = client.post("/admin/account/totp/off", data={"csrf": csrf, "code": "000000"})
         assert off.status_code == 422
+
+
+def test_forgot_password_mails_a_one_hour_link_and_answers_the_same_for_anyone(
+    console: TestClient, settings: Settings
+) -> None:
+    def ask(email: str) -> tuple[int, str]:
+        page = console.get("/admin/forgot")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token
+        response = console.post(
+            "/admin/forgot", data={"email": email, "csrf": token.group(1)}, follow_redirects=False
+        )
+        return response.status_code, response.headers["location"]
+
+    assert (
+        ask("nobody@example.org")
+        == ask(ROLE_EMAILS[Role.editor])
+        == (303, "/admin/login?done=link-sent")
+    )
+    mails = sorted(settings.outbox_dir.glob("*.eml"))
+    assert len(mails) == 1
+    message = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
+    assert message["To"] == ROLE_EMAILS[Role.editor]
+    body = message.get_body()
+    assert body is not None
+    link = re.search(r"http://testserver(/admin/password/\S+)", body.get_content())
+    assert link
+    assert console.get(link.group(1)).status_code == 200
+    # At most three such mails an hour per account.
+    for _ in range(4):
+        ask(ROLE_EMAILS[Role.editor])
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 3
