@@ -113,3 +113,44 @@ def test_forgot_password_mails_a_one_hour_link_and_answers_the_same_for_anyone(
     for _ in range(4):
         ask(ROLE_EMAILS[Role.editor])
     assert len(list(settings.outbox_dir.glob("*.eml"))) == 3
+
+
+def test_an_administrator_manages_accounts_in_the_browser_pages(
+    console: TestClient, engine: Engine
+) -> None:
+    csrf = sign_in(console, ROLE_EMAILS[Role.admin])
+    added = console.post(
+        "/admin/users/new", data={"csrf": csrf, "email": "new@example.org", "role": "sender"}
+    )
+    assert added.status_code == 200 and "/admin/password/" in added.text
+    with Session(engine) as session:
+        new = session.exec(select(Account).where(col(Account.email_key) == "new@example.org")).one()
+        me = session.exec(
+            select(Account).where(col(Account.email_key) == ROLE_EMAILS[Role.admin])
+        ).one()
+    assert new.role is Role.sender
+    assert (
+        console.post(
+            f"/admin/users/{new.id}/role",
+            data={"csrf": csrf, "role": "admin"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    assert (
+        console.post(
+            f"/admin/users/{new.id}/disable", data={"csrf": csrf}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    own = console.post(f"/admin/users/{me.id}/disable", data={"csrf": csrf})
+    assert own.status_code == 409 and "cannot change your own role" in own.text
+    duplicate = console.post(
+        "/admin/users/new", data={"csrf": csrf, "email": "NEW@example.org", "role": "editor"}
+    )
+    assert duplicate.status_code == 422 and "already an account" in duplicate.text
+    with Session(engine) as session:
+        actions = session.exec(
+            select(AuditEvent.action).where(col(AuditEvent.target) == "account:new@example.org")
+        ).all()
+    assert actions == ["account.add", "account.role", "account.disable"]

@@ -54,6 +54,12 @@ RIGHTS = {
     ("GET", "/admin/account/"): Role.editor,
     ("POST", "/admin/account/totp"): Role.editor,
     ("POST", "/admin/account/totp/off"): Role.editor,
+    ("GET", "/admin/users/"): Role.admin,
+    ("POST", "/admin/users/new"): Role.admin,
+    ("POST", "/admin/users/{account_id:int}/role"): Role.admin,
+    ("POST", "/admin/users/{account_id:int}/disable"): Role.admin,
+    ("POST", "/admin/users/{account_id:int}/enable"): Role.admin,
+    ("POST", "/admin/users/{account_id:int}/reset"): Role.admin,
 }
 #: Allowed, but the body the walk sends is refused as wrong input (a TOTP code is needed).
 NEEDS_INPUT = {"/admin/account/totp", "/admin/account/totp/off"}
@@ -92,8 +98,17 @@ def new_subscriber(
         return subscriber.id
 
 
-def url(path: str, subscriber_id: int) -> str:
-    return path.replace("{subscriber_id:int}", str(subscriber_id))
+def new_account(engine: Engine, email: str) -> int:
+    with Session(engine) as session:
+        account = service.add(session, Actor.cli(), email, Role.editor)
+        session.commit()
+        assert account.id is not None
+        return account.id
+
+
+def url(path: str, subscriber_id: int, account_id: int = 0) -> str:
+    path = path.replace("{subscriber_id:int}", str(subscriber_id))
+    return path.replace("{account_id:int}", str(account_id))
 
 
 def form_for(
@@ -103,7 +118,13 @@ def form_for(
     if path.endswith("/erase"):
         return {"confirm": email}, None
     if path.endswith("/new"):
-        return {"email": f"new-{subscriber_id}@example.org", "consent": "ask"}, None
+        return {
+            "email": f"new-{subscriber_id}@example.org",
+            "consent": "ask",
+            "role": "editor",
+        }, None
+    if path.endswith("/role"):
+        return {"role": "sender"}, None
     if path.endswith("/import"):
         return {}, {"file": ("list.csv", b"email\nimported@example.org\n", "text/csv")}
     return {}, None
@@ -122,9 +143,10 @@ def test_without_a_session_gets_redirect_and_posts_are_refused(
     console: TestClient, console_app: FastAPI, engine: Engine
 ) -> None:
     subscriber_id = new_subscriber(engine, "someone@example.org", SubscriberStatus.confirmed)
+    account_id = new_account(engine, "target@example.org")
     before = audit_count(engine)
     for method, path in sorted(RIGHTS):
-        target = url(path, subscriber_id)
+        target = url(path, subscriber_id, account_id)
         if method == "GET":
             response = console.get(target, follow_redirects=False)
             assert response.status_code == 303, (method, path)
@@ -150,8 +172,9 @@ def test_each_role_gets_exactly_its_rights(
         for number, ((method, path), needed) in enumerate(sorted(RIGHTS.items())):
             email = f"person-{number}@example.org"
             subscriber_id = new_subscriber(engine, email)
+            account_id = new_account(engine, f"account-{number}@example.org")
             csrf = sign_in(client, ROLE_EMAILS[role])
-            target = url(path, subscriber_id)
+            target = url(path, subscriber_id, account_id)
             if method == "GET":
                 response = client.get(target, follow_redirects=False)
             else:

@@ -209,6 +209,7 @@ def _pages(base: str, settings: Settings) -> dict[str, str]:
         "erase": f"/admin/subscribers/{subscriber.id}/erase",
         "audit": "/admin/audit/",
         "account": "/admin/account/",
+        "users": "/admin/users/",
         "not-found": "/admin/subscribers/999999",
         "password": link.removeprefix(base),
     }

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, Response
 
 from linked.compose.templates import template_dirs
 from linked.settings import Settings
-from linked.web.admin import account, audit, dashboard, people, signin
+from linked.web.admin import account, audit, dashboard, people, signin, users
 from linked.web.admin.render import PREFIX, Console, Refused, console_route
 
 _STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(css|js|txt)$")
@@ -37,4 +37,5 @@ def router(settings: Settings) -> APIRouter:
     people.routes(api)
     audit.routes(api)
     account.routes(api)
+    users.routes(api)
     return api

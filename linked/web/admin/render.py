@@ -67,6 +67,7 @@ class Refused(Exception):
 NAV = [
     (f"{PREFIX}/", "Dashboard", Role.editor),
     (f"{PREFIX}/subscribers/", "Subscribers", Role.editor),
+    (f"{PREFIX}/users/", "Accounts", Role.admin),
     (f"{PREFIX}/audit/", "Audit log", Role.admin),
     (f"{PREFIX}/account/", "Your account", Role.editor),
 ]
