@@ -18,8 +18,11 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from linked import retention
 from linked.delivery.service import open_database
 from linked.errors import LinkedError
 from linked.scheduler.runtime import Scheduler
@@ -79,12 +82,15 @@ def build_app(settings: Settings) -> FastAPI:
             }
             await asyncio.to_thread(scheduler.start)
             worker_task = asyncio.create_task(_worker_loop(worker, scheduler))
+            retention_task = asyncio.create_task(retention_loop(settings, db))
             log.info("event=server.started")
             try:
                 yield
             finally:
                 log.info("event=server.stopping")
                 worker.stop()
+                retention_task.cancel()
+                await asyncio.gather(retention_task, return_exceptions=True)
                 await worker_task
                 await asyncio.to_thread(scheduler.shutdown)
                 db.dispose()
@@ -109,6 +115,21 @@ async def _worker_loop(worker: DeliveryWorker, scheduler: Scheduler) -> None:
     finally:
         waker.cancel()
         await asyncio.gather(waker, return_exceptions=True)
+
+
+async def retention_loop(settings: Settings, db: Engine) -> None:
+    """The daily retention job: look every hour whether a day has passed since the last run.
+
+    Every process may look; the audit row of a run tells the others it is done (two
+    processes racing at the same moment would both purge, which deletes nothing twice).
+    """
+    while True:
+        try:
+            if await asyncio.to_thread(retention.purge_if_due, settings, db):
+                log.info("event=retention.purged")
+        except SQLAlchemyError as exc:
+            log.warning("event=retention.failed error=%r", str(exc)[:200])
+        await asyncio.sleep(retention.CHECK_EVERY.total_seconds())
 
 
 def _configure_logging() -> None:
@@ -165,8 +186,11 @@ async def _work(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop)
     log.info("event=worker.started")
+    retention_task = asyncio.create_task(retention_loop(settings, db))
     try:
         await worker.run()
     finally:
+        retention_task.cancel()
+        await asyncio.gather(retention_task, return_exceptions=True)
         db.dispose()
         log.info("event=worker.stopped")

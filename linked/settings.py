@@ -203,6 +203,30 @@ class Settings(BaseSettings):
         default=2, gt=0, description="How often `linked serve` looks for sends to deliver"
     )
 
+    # The console at /admin/ (see linked.accounts and linked.web.admin).
+    console_idle_minutes: int = Field(
+        default=30, ge=1, description="A console session ends after this long unused"
+    )
+    console_session_hours: float = Field(
+        default=12, gt=0, description="A console session ends this long after sign-in, used or not"
+    )
+    sign_in_limit: int = Field(
+        default=10,
+        ge=1,
+        description="Failed sign-ins per address (and 5x that per IP) in 15 min before 429",
+    )
+    require_totp: bool = Field(
+        default=False, description="Every console account must use a second factor (TOTP)"
+    )
+
+    # Retention (storage limitation), run daily by `linked serve` and `linked worker`.
+    pending_days: int = Field(
+        default=30, ge=1, description="Sign-ups never confirmed are deleted after this many days"
+    )
+    delivery_log_days: int = Field(
+        default=400, ge=1, description="Delivery rows lose their address after this many days"
+    )
+
 
 def load_settings(root: Path | str = ".", **overrides: Any) -> Settings:
     """Build settings for a project root, turning validation errors into one clear message."""

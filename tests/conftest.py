@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.browser",
     "tests.fixtures.faulty_smtp",
+    "tests.fixtures.console",
 ]

@@ -10,7 +10,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from linked.cli import archive, db, editions, preview, schedule, serve, subscribers
+from linked.cli import archive, db, editions, preview, schedule, serve, subscribers, users
 from linked.cli import send as sending
 from linked.cli.common import err_console
 from linked.errors import LinkedError
@@ -66,6 +66,7 @@ preview.register(app)
 sending.register(app)
 schedule.register(app)
 serve.register(app)
+users.register(app)
 
 
 def main() -> None:

@@ -46,7 +46,12 @@ class Subscriber(SQLModel, table=True):
 
     __tablename__ = "subscriber"
     # AUTOINCREMENT stops SQLite reusing an id, so an old unsubscribe link never hits someone new.
-    __table_args__ = {"sqlite_autoincrement": True}
+    # The indexes keep the console's counts and its "last 30 days" fast at 100,000 rows.
+    __table_args__ = (
+        sa.Index("ix_subscriber_status_erased", "status", "erased_at"),
+        sa.Index("ix_subscriber_created_at", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(sa_type=sa.String(320), unique=True, index=True)
@@ -69,6 +74,7 @@ class ConsentEvent(SQLModel, table=True):
     """One change of a subscriber's status: the consent record (when, how, from where)."""
 
     __tablename__ = "consent_event"
+    __table_args__ = (sa.Index("ix_consent_event_at", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int = Field(

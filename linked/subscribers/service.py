@@ -376,10 +376,12 @@ def add(
     consent_given_elsewhere: bool = False,
     send_confirmation: bool = False,
     source: str = "cli",
+    consent_note: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Subscriber, Mailing | None]:
     """An administrator adds one address: confirmed only with consent given elsewhere.
 
+    ``consent_note`` (where and how they agreed) goes into the consent record.
     Returns the subscriber and, when it is pending and ``send_confirmation`` is asked,
     the confirmation mail to send (None when the address's daily limit is reached).
     """
@@ -411,7 +413,9 @@ def add(
             S.confirmed,
             source=source,
             now=now,
-            detail="consent given elsewhere",
+            detail=f"consent given elsewhere: {consent_note}"[:200]
+            if consent_note
+            else "consent given elsewhere",
         )
         return subscriber, None
     if subscriber.status is not S.pending or subscriber.id is None:

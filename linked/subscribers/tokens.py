@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import functools
 import hmac
-import os
-import secrets
 import time
 from datetime import timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -24,8 +21,8 @@ from itsdangerous.serializer import Serializer
 
 from linked.errors import LinkedError
 from linked.settings import Settings
-
-SECRET_FILE = ".secret_key"
+from linked.signing import SECRET_FILE as SECRET_FILE
+from linked.signing import secret_key as secret_key
 
 
 class Purpose(StrEnum):
@@ -41,30 +38,6 @@ class BadToken(LinkedError):
 
 class ExpiredToken(BadToken):
     """The link was genuine but is too old."""
-
-
-def secret_key(settings: Settings) -> str:
-    """``settings.secret_key``, else a random key made once in ``subscribers/.secret_key``."""
-    if settings.secret_key:
-        return settings.secret_key
-    return _persisted_secret(settings.subscribers_dir / SECRET_FILE)
-
-
-def _persisted_secret(path: Path) -> str:
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        # O_EXCL: when two processes race, exactly one writes and both read its key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
-    return key
 
 
 class _TokenSerializer(URLSafeTimedSerializer):

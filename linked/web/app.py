@@ -20,7 +20,7 @@ from linked.db.migrate import upgrade
 from linked.db.writes import WriteBatcher
 from linked.settings import Settings
 from linked.subscribers.sender import NoticeSender
-from linked.web import archive, subscribe, webhooks
+from linked.web import admin, archive, subscribe, webhooks
 from linked.web.limits import BodyLimit
 from linked.web.pages import Pages
 from linked.web.paths import RejectBadPaths
@@ -69,13 +69,15 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(subscribe.router)
     app.include_router(archive.router(settings))
     app.include_router(webhooks.router(settings))
+    app.include_router(admin.router(settings))
     app.add_api_route("/healthz", healthz, methods=["GET"], summary="Database reachable?")
     app.add_exception_handler(HTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _server_error)
     # Outermost last: bad paths and oversized bodies never reach a route; every answer
     # (these included) gets the security headers.
-    app.add_middleware(BodyLimit)
+    # The console's CSV import is the one route that takes a file.
+    app.add_middleware(BodyLimit, by_prefix={admin.IMPORT_PATH: admin.MAX_IMPORT_REQUEST_BYTES})
     app.add_middleware(RejectBadPaths, not_found=_not_found)
     app.add_middleware(SecurityHeaders, settings=settings)
     return app
