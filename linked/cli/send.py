@@ -144,6 +144,8 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         if report.rate:
             console.print(f"rate: {report.rate:.1f} messages/s")
+        if report.pacing:
+            console.print(f"pace: {report.pacing}", markup=False, highlight=False)
         if report.holders:
             holders = Table("worker", "rows in flight", "lease until", title="sending now")
             for owner, rows, until in report.holders:

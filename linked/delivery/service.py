@@ -33,7 +33,7 @@ from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings
 from linked.subscribers.tokens import unsubscribe_url
-from linked.transport import SMTPURL, Transport, TransportError, open_transport
+from linked.transport import SMTPURL, Transport, TransportError, open_transport, smtp_session
 
 PROOF_PREFIX = "[Proof] "
 
@@ -60,6 +60,8 @@ class StatusReport:
     errors: list[tuple[str, str, int]]
     #: Workers holding rows now: (lease owner ``host/pidns:pid:…``, rows, lease until).
     holders: list[tuple[str, int, datetime | None]] = field(default_factory=list)
+    #: The connections and rate the send last ran at, and why ("" = nothing limited them).
+    pacing: str = ""
 
     @property
     def total(self) -> int:
@@ -113,11 +115,15 @@ def prepare_planned(settings: Settings, db: Engine, edition: str) -> PreparedMes
 def make_transport(settings: Settings) -> Transport:
     """The SMTP pool when ``LINKED_SMTP_URL`` is set, else the ``outbox/`` folder."""
     if settings.smtp_url:
+        url = SMTPURL.parse(settings.smtp_url)
+        context, helo = smtp_session(settings, url)
         return SMTPPool(
-            SMTPURL.parse(settings.smtp_url),
+            url,
             size=settings.smtp_pool_size,
             max_per_connection=settings.smtp_max_per_connection,
             breaker=CircuitBreaker(),
+            tls_context=context,
+            helo_name=helo,
         )
     return open_transport(settings)
 
@@ -251,6 +257,7 @@ def send_status(settings: Settings, edition: str | Path) -> StatusReport:
                 rate,
                 store.errors_by_reply(db, slug),
                 store.holders(db, slug),
+                send.pacing or "",
             )
     finally:
         db.dispose()

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from linked.errors import LinkedError
+
 
 class TransportError(Exception):
     """A message was not accepted. ``code`` is the SMTP reply code where there is one."""
@@ -26,6 +28,19 @@ class PermanentFailure(TransportError):
     """Do not try again: a 5xx reply such as an unknown mailbox."""
 
     permanent = True
+
+
+class Throttled(TemporaryFailure):
+    """The relay limits how fast it takes mail (a 4.7.x reply such as ``450 4.7.1 too much
+    mail``): the whole send slows down; the message is not at fault."""
+
+
+class SessionRefused(LinkedError):
+    """The relay refused the session itself (authentication, TLS trust): no message can go.
+
+    Not a :class:`TransportError`: it is never a message's failure. ``str()`` is the
+    message for the operator, naming the setting to change.
+    """
 
 
 class Transport(Protocol):
