@@ -2,11 +2,12 @@
 
 A relay that refuses a connection (``421`` at the greeting, or the TCP connection
 refused) while other connections to it are working is telling the client its limit,
-not that it is down: the pool lowers its concurrency to the connections that work,
-and the refused message waits for one of them. After every ``grow_after × limit``
-messages accepted in a row the limit grows by one, back up to the pool size, so a
-limit that was only momentary does not slow the rest of the send. When *no*
-connection works, the refusal is an outage: the shared circuit breaker handles that.
+not that it is down: the pool lowers its concurrency by one per refusal (never below
+the connections that work), and the refused message waits for one of them. After
+every ``grow_after × limit`` messages accepted in a row the limit grows by one,
+back up to the pool size, so a limit that was only momentary does not slow the
+rest of the send. When *no* connection works, the refusal is an outage: the shared
+circuit breaker handles that.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ class Concurrency:
         a connection limit (the limit is lowered), False when it looks like an outage."""
         if working <= 0:
             return False
-        if working < self.limit:
-            self.limit = working
+        # One step down per refusal (connections still opening may be refused too), never
+        # below the connections that work.
+        if (lower := max(working, self.limit - 1)) < self.limit:
+            self.limit = lower
             self.lowered += 1
         self._accepted = 0
         self.reason = (
