@@ -374,6 +374,8 @@ class DeliveryRun:
                 kind = "permanent" if exc.permanent else "temporary"
                 return Outcome(kind, exc.reply, exc.code)
             pace.accepted()
+            if pace.active:
+                self._note_pacing()
             if self.progress.waiting:
                 self.progress.waiting = ""
             return Outcome("sent", reply)

@@ -49,7 +49,8 @@ class Pace:
         self.hold = 0.0
         self.hold_until = 0.0
         self.probing = False
-        self._probe_out = False
+        #: The worker (task) whose message is the probe; only its answer ends a hold.
+        self._probe: asyncio.Task[object] | None = None
         self._next = 0.0
         self._cycle_start = clock()
         self._cycle_accepted = 0
@@ -67,10 +68,10 @@ class Pace:
                 await asyncio.sleep(self.hold_until - now)
                 continue
             if self.probing:
-                if self._probe_out:
+                if self._probe is not None:
                     await asyncio.sleep(0.05)
                     continue
-                self._probe_out = True
+                self._probe = asyncio.current_task()
                 return
             if self.rate is None:
                 return
@@ -80,15 +81,21 @@ class Pace:
                 await asyncio.sleep(at - now)
             return
 
+    def _is_probe(self) -> bool:
+        return self._probe is not None and self._probe is asyncio.current_task()
+
     def throttled(self, reply: str) -> None:
         """The relay refused a message with a rate-limit reply."""
         now = self.clock()
         self.throttles += 1
-        if now < self.hold_until:
-            return  # a message that left before the hold began: the same refusal
-        self.hold = min(self.max_hold, self.hold * 2) if self.probing else FIRST_HOLD
-        self.probing = True
-        self._probe_out = False
+        if self.probing:
+            if not self._is_probe():
+                return  # a message that left before the hold began: the same refusal
+            self._probe = None
+            self.hold = min(self.max_hold, self.hold * 2)
+        else:
+            self.probing = True
+            self.hold = FIRST_HOLD
         self.hold_until = now + self.hold
         self.reason = f"the relay limits the rate ({reply.strip()}): holding {self.hold:.0f} s"
 
@@ -97,9 +104,11 @@ class Pace:
         now = self.clock()
         self._cycle_accepted += 1
         if self.probing:
+            if not self._is_probe():
+                return  # a message that left before the hold: the probe decides
             elapsed = max(now - self._cycle_start, 1e-3)
             self.rate = max(MIN_RATE, self._cycle_accepted / elapsed)
-            self.probing = self._probe_out = False
+            self.probing, self._probe = False, None
             self.hold = 0.0
             self._cycle_start, self._cycle_accepted = now, 0
             self._next = now + 1 / self.rate
@@ -110,7 +119,8 @@ class Pace:
     def other(self) -> None:
         """A message ended some other way (refused for itself, connection lost): if it
         was the probe, let another message probe."""
-        self._probe_out = False
+        if self._is_probe():
+            self._probe = None
 
     def describe(self) -> str:
         """``no limit learnt`` or the rate in use and why."""
