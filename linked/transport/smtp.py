@@ -15,7 +15,13 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from linked.errors import LinkedError
-from linked.transport.base import PermanentFailure, TemporaryFailure, Throttled, TransportError
+from linked.transport.base import (
+    PermanentFailure,
+    SessionRefused,
+    TemporaryFailure,
+    Throttled,
+    TransportError,
+)
 from linked.transport.session import session_refused
 
 _SCHEMES = {
@@ -160,11 +166,15 @@ class SMTPTransport:
         self.tls_context = tls_context
         self.helo_name = helo_name
         self._client: aiosmtplib.SMTP | None = None
+        #: A session-level refusal, kept: no further login is tried on this transport.
+        self._refused: SessionRefused | None = None
         self.messages_sent = 0
 
     async def connect(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
             return self._client
+        if self._refused is not None:
+            raise self._refused
         client = self.url.client(
             timeout=self.timeout, tls_context=self.tls_context, helo_name=self.helo_name
         )
@@ -174,6 +184,7 @@ class SMTPTransport:
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
             if (refused := session_refused(exc, self.url)) is not None:
+                self._refused = refused
                 raise refused from exc
             raise classify(exc) from exc
         self._client = client
