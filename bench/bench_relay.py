@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -73,6 +74,7 @@ def main() -> None:
             print(json.dumps(results[-1]), flush=True)
     finally:
         postfix.stop_relay(relay)
+        shutil.rmtree(relay.folder, ignore_errors=True)
     summary = {
         key: statistics.median(r[key] for r in results)
         for key in (
