@@ -183,6 +183,7 @@ class DeliveryRun:
             await asyncio.to_thread(
                 store.release, self.db, self.owner, [job.id for job in self._unsent]
             )
+            await asyncio.to_thread(store.set_pacing, self.db, self.edition, self.pacing())
         if self.refused is not None:
             raise self.refused
         if result == SendStatus.done.value:
