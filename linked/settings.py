@@ -40,6 +40,20 @@ class Settings(BaseSettings):
         default=None,
         description="smtp://[user:pass@]host:port, smtp+starttls://…, smtps://…; unset = outbox/",
     )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the relay's certificate; added to the "
+        "system's trusted roots",
+    )
+    smtp_tls_verify: bool = Field(
+        default=True,
+        description="Check the relay's TLS certificate and name; false only for tests (warns)",
+    )
+    smtp_helo_name: str | None = Field(
+        default=None,
+        description="Name Linked greets the relay with (EHLO); default this host's fully "
+        "qualified name, else the From address's domain",
+    )
     base_url: str = Field(
         default="http://localhost:8000", description="Public URL of the archive and links"
     )

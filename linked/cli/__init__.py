@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 from linked.cli import archive, db, editions, preview, schedule, serve, subscribers, users
 from linked.cli import send as sending
 from linked.cli.common import err_console
+from linked.cli.report import log_line
 from linked.errors import LinkedError
 
 
@@ -29,7 +30,12 @@ class _LinkedGroup(TyperGroup):
             # The driver's first line says what failed (refused, unknown host, bad password).
             reason = str(exc.orig or exc).strip().splitlines()[0]
             message = f"cannot use the database (LINKED_DATABASE_URL): {reason}"
-        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+        if err_console.is_terminal:
+            err_console.print(
+                f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True
+            )
+        else:  # cron, systemd, a script: one plain log line
+            log_line("ERROR", message)
         raise typer.Exit(1)
 
 

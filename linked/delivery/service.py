@@ -32,7 +32,7 @@ from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings
 from linked.subscribers.tokens import unsubscribe_url
-from linked.transport import SMTPURL, Transport, TransportError, open_transport
+from linked.transport import SMTPURL, Transport, TransportError, open_transport, smtp_session
 from linked.transport.guard import refuse_local_links
 
 PROOF_PREFIX = "[Proof] "
@@ -70,6 +70,9 @@ class StatusReport:
     def waiting_for_lease(self) -> list[store.Holder]:
         """Rows a dead process held: sent again once their lease ends (``lease_until``)."""
         return [h for h in self.holders if not h.alive]
+
+    #: The connections and rate the send last ran at, and why ("" = nothing limited them).
+    pacing: str = ""
 
     @property
     def total(self) -> int:
@@ -124,11 +127,15 @@ def make_transport(settings: Settings) -> Transport:
     """The SMTP pool when ``LINKED_SMTP_URL`` is set, else the ``outbox/`` folder."""
     if settings.smtp_url:
         refuse_local_links(settings)
+        url = SMTPURL.parse(settings.smtp_url)
+        context, helo = smtp_session(settings, url)
         return SMTPPool(
-            SMTPURL.parse(settings.smtp_url),
+            url,
             size=settings.smtp_pool_size,
             max_per_connection=settings.smtp_max_per_connection,
             breaker=CircuitBreaker(),
+            tls_context=context,
+            helo_name=helo,
         )
     return open_transport(settings)
 
@@ -262,6 +269,7 @@ def send_status(settings: Settings, edition: str | Path) -> StatusReport:
                 rate,
                 store.errors_by_reply(db, slug),
                 store.holders(db, slug),
+                send.pacing or "",
             )
     finally:
         db.dispose()

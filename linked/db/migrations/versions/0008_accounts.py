@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_accounts"
-down_revision = "0006_subscribe_queue"
+down_revision = "0007_send_pacing"
 branch_labels = None
 depends_on = None
 
