@@ -16,7 +16,12 @@ LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (INFO|WARNING|ERROR) ", re.
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    env = {"LINKED_SECRET_KEY": str(settings.secret_key), "LINKED_FROM": settings.from_address}
+    env = {
+        "LINKED_SECRET_KEY": str(settings.secret_key),
+        "LINKED_FROM": settings.from_address,
+        # The sends here go to a loopback relay: local links are expected.
+        "LINKED_ALLOW_LOCAL_LINKS": "true",
+    }
     if settings.database_url:
         env["LINKED_DATABASE_URL"] = settings.database_url
     return env
