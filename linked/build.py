@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linked.check import CheckReport, check_edition
-from linked.compose import fill, greeting
+from linked.compose import Composer, fill, greeting
+from linked.compose.composer import LOGO_FILE
+from linked.compose.templates import template_dirs
+from linked.edition import Edition
 from linked.errors import EditionError, LinkedError
 from linked.message import Recipient, prepare_message
 from linked.settings import Settings
 
+IMAGES_DIR = "images"
 SAMPLE = Recipient(
     email="reader@example.org",
     name="Sam Reader",
@@ -33,11 +37,17 @@ class BuildResult:
 
 
 def build_edition(settings: Settings, folder: Path, out: Path) -> BuildResult:
-    """Check and write the edition; raises :class:`EditionError` when it has errors."""
-    report = check_edition(settings, folder)
+    """Check and write the edition; raises :class:`EditionError` when it has errors.
+
+    ``email.eml`` is the message as sent (absolute URLs under ``base_url``);
+    ``email.html`` shows the images copied beside it, so it works opened from disk.
+    """
+    composer = Composer(settings)
+    report = check_edition(settings, folder, composer)
     if not report.ok or report.edition is None or report.composed is None:
         raise EditionError(report.errors)
     edition, composed = report.edition, report.composed
+    local = composer.edition(edition, local_files=True)
     sample = Recipient(
         SAMPLE.email, SAMPLE.name, (SAMPLE.unsubscribe_url or "").format(base=settings.base_url)
     )
@@ -52,18 +62,40 @@ def build_edition(settings: Settings, folder: Path, out: Path) -> BuildResult:
     try:
         out.mkdir(parents=True, exist_ok=True)
         files = [
-            _write(out / "email.html", fill(composed.html, values, html_escape=True).encode()),
+            _write(out / "email.html", fill(local.html, values, html_escape=True).encode()),
             _write(out / "email.txt", fill(composed.text, values, html_escape=False).encode()),
             _write(out / "email.eml", raw),
         ]
-        for image in edition.images:
-            target = out / image
+        for name, source in _local_files(settings, edition):
+            target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(edition.path / image, target)
+            shutil.copy2(source, target)
             files.append(target)
     except OSError as exc:
         raise LinkedError(f"cannot write to {out}: {exc.strerror or exc}") from exc
     return BuildResult(out, tuple(files), report)
+
+
+def _local_files(settings: Settings, edition: Edition) -> list[tuple[str, Path]]:
+    """What ``email.html`` shows from disk: the logo, and the edition's ``images/`` folder
+    and front-matter images (as in the archive), by their relative names."""
+    names = set(edition.images)
+    folder = edition.path / IMAGES_DIR
+    if folder.is_dir():
+        for path in folder.rglob("*"):
+            rel = path.relative_to(edition.path)
+            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                names.add(rel.as_posix())
+    found = [(name, edition.path / name) for name in sorted(names)]
+    logo = next(
+        (
+            d / "static" / LOGO_FILE
+            for d in template_dirs(settings)
+            if (d / "static" / LOGO_FILE).is_file()
+        ),
+        None,
+    )
+    return ([(LOGO_FILE, logo)] if logo else []) + found
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -20,6 +20,7 @@ import random
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import quoprimime
@@ -31,7 +32,7 @@ from email.utils import format_datetime, parseaddr
 
 import dkim
 
-from linked.compose import ComposedEmail, greeting
+from linked.compose import SLOTS, ComposedEmail, greeting
 from linked.compose.slots import MARKER
 from linked.errors import LinkedError
 from linked.idn import UnmailableAddress, wire_address
@@ -284,9 +285,16 @@ class PreparedMessage:
         # Unique, not secret: 64 bits from the seeded-once generator spare a system call.
         return f"<{time.time_ns():x}.{_ids.getrandbits(64):016x}@{self.domain}>"
 
-    def render(self, recipient: Recipient, *, message_id: str | None = None) -> bytes:
+    def render(
+        self,
+        recipient: Recipient,
+        *,
+        message_id: str | None = None,
+        slots: Mapping[str, str] | None = None,
+    ) -> bytes:
         """The complete message for one recipient, with CRLF line endings.
 
+        ``slots`` fills any other slot the template uses (the confirmation link).
         Raises UnmailableAddress (a LinkedError) or ValueError when this recipient's
         values cannot make a message; the caller fails that one recipient.
         """
@@ -303,7 +311,9 @@ class PreparedMessage:
             if self.unsubscribe_mailto:
                 targets.append(f"<mailto:{self.unsubscribe_mailto}?subject=unsubscribe>")
             headers.append("List-Unsubscribe: " + ("," + CRLF + " ").join(targets))
-        values = {"greeting": greeting(name), "unsubscribe_url": unsubscribe}
+        values = dict.fromkeys(SLOTS, "")
+        values.update(slots or {})
+        values.update(greeting=greeting(name), unsubscribe_url=unsubscribe)
         headers.append(CRLF)
         chunks = [self.fixed_headers, CRLF.join(headers).encode("utf-8")]
         for part_head, body in self.parts:

@@ -19,8 +19,11 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from linked import retention
 from linked.bounces.poll import poll_bounces
 from linked.delivery.service import open_database
 from linked.errors import LinkedError
@@ -29,6 +32,7 @@ from linked.scheduler.worker import DeliveryWorker
 from linked.settings import Settings
 from linked.transport import SMTPURL
 from linked.web.app import create_app
+from linked.web.proxies import LOOPBACK
 
 log = logging.getLogger("linked.server")
 LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
@@ -82,6 +86,7 @@ def build_app(settings: Settings) -> FastAPI:
             worker_task = asyncio.create_task(_worker_loop(worker, scheduler))
             stop_bounces = asyncio.Event()
             bounce_task = asyncio.create_task(poll_bounces(settings, db, stop_bounces))
+            retention_task = asyncio.create_task(retention_loop(settings, db))
             log.info("event=server.started")
             try:
                 yield
@@ -89,6 +94,8 @@ def build_app(settings: Settings) -> FastAPI:
                 log.info("event=server.stopping")
                 worker.stop()
                 stop_bounces.set()
+                retention_task.cancel()
+                await asyncio.gather(retention_task, return_exceptions=True)
                 await worker_task
                 await bounce_task
                 await asyncio.to_thread(scheduler.shutdown)
@@ -116,18 +123,41 @@ async def _worker_loop(worker: DeliveryWorker, scheduler: Scheduler) -> None:
         await asyncio.gather(waker, return_exceptions=True)
 
 
+async def retention_loop(settings: Settings, db: Engine) -> None:
+    """The daily retention job: look every hour whether a day has passed since the last run.
+
+    Every process may look; the audit row of a run tells the others it is done (two
+    processes racing at the same moment would both purge, which deletes nothing twice).
+    """
+    while True:
+        try:
+            if await asyncio.to_thread(retention.purge_if_due, settings, db):
+                log.info("event=retention.purged")
+        except SQLAlchemyError as exc:
+            log.warning("event=retention.failed error=%r", str(exc)[:200])
+        await asyncio.sleep(retention.CHECK_EVERY.total_seconds())
+
+
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+def run_server(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8000, *, proxy_headers: bool = False
+) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully.
 
-    uvicorn re-raises the signal after the shutdown, so the process ends "terminated
-    by SIGTERM" as a service manager expects.
+    ``X-Forwarded-For`` is believed only from ``settings.trusted_proxies``, and with
+    ``proxy_headers`` also from a proxy on this host (see :mod:`linked.web.proxies`);
+    uvicorn's own handling, which trusts 127.0.0.1 by default, is off. uvicorn
+    re-raises the signal after the shutdown, so the process ends "terminated by
+    SIGTERM" as a service manager expects.
     """
+    if proxy_headers:
+        trusted = tuple(dict.fromkeys((*settings.trusted_proxies, *LOOPBACK)))
+        settings = settings.model_copy(update={"trusted_proxies": trusted})
     _configure_logging()
     uvicorn.run(
         build_app(settings),
@@ -135,6 +165,9 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) ->
         port=port,
         log_level="info",
         timeout_graceful_shutdown=30,
+        proxy_headers=False,
+        # Answers are small and quick: a rush of sign-ups is many connections at once.
+        backlog=2048,
     )
 
 
@@ -166,10 +199,13 @@ async def _work(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop)
     log.info("event=worker.started")
     bounce_task = asyncio.create_task(poll_bounces(settings, db, stop_bounces))
+    retention_task = asyncio.create_task(retention_loop(settings, db))
     try:
         await worker.run()
     finally:
         stop_bounces.set()
+        retention_task.cancel()
+        await asyncio.gather(retention_task, return_exceptions=True)
         await bounce_task
         db.dispose()
         log.info("event=worker.stopped")

@@ -6,13 +6,15 @@ web app factory do) and pass the result down.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -38,6 +40,20 @@ class Settings(BaseSettings):
         default=None,
         description="smtp://[user:pass@]host:port, smtp+starttls://…, smtps://…; unset = outbox/",
     )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the relay's certificate; added to the "
+        "system's trusted roots",
+    )
+    smtp_tls_verify: bool = Field(
+        default=True,
+        description="Check the relay's TLS certificate and name; false only for tests (warns)",
+    )
+    smtp_helo_name: str | None = Field(
+        default=None,
+        description="Name Linked greets the relay with (EHLO); default this host's fully "
+        "qualified name, else the From address's domain",
+    )
     base_url: str = Field(
         default="http://localhost:8000", description="Public URL of the archive and links"
     )
@@ -49,6 +65,11 @@ class Settings(BaseSettings):
         description="From header: 'Name <address>'",
     )
     timezone: str = Field(default="Europe/London", description="Zone for naive times")
+    allow_local_links: bool = Field(
+        default=False,
+        description="Send over SMTP even while base_url or From points at this computer "
+        "(tests against a local server only)",
+    )
 
     # The bulletin's identity, shown in the email header and footer and on archive pages.
     bulletin_name: str = "Linked"
@@ -71,6 +92,27 @@ class Settings(BaseSettings):
     confirm_mail_limit: int = Field(
         default=3, ge=1, description="Confirmation mails sent per address per day"
     )
+
+    # The web app behind a reverse proxy (see linked.web.proxies).
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Proxy addresses (or networks) whose X-Forwarded-For is believed; "
+        "comma-separated; default none",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [item for item in value.split(",") if item.strip()]
+        if isinstance(value, list | tuple):
+            for item in value:
+                try:
+                    ipaddress.ip_network(str(item).strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{item!r} is not an IP address or network") from exc
+            return tuple(str(item).strip() for item in value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -197,6 +239,30 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(
         default=2, gt=0, description="How often `linked serve` looks for sends to deliver"
+    )
+
+    # The console at /admin/ (see linked.accounts and linked.web.admin).
+    console_idle_minutes: int = Field(
+        default=30, ge=1, description="A console session ends after this long unused"
+    )
+    console_session_hours: float = Field(
+        default=12, gt=0, description="A console session ends this long after sign-in, used or not"
+    )
+    sign_in_limit: int = Field(
+        default=10,
+        ge=1,
+        description="Failed sign-ins per address (and 5x that per IP) in 15 min before 429",
+    )
+    require_totp: bool = Field(
+        default=False, description="Every console account must use a second factor (TOTP)"
+    )
+
+    # Retention (storage limitation), run daily by `linked serve` and `linked worker`.
+    pending_days: int = Field(
+        default=30, ge=1, description="Sign-ups never confirmed are deleted after this many days"
+    )
+    delivery_log_days: int = Field(
+        default=400, ge=1, description="Delivery rows lose their address after this many days"
     )
 
 

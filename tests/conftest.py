@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.faulty_smtp",
     "tests.fixtures.imap",
+    "tests.fixtures.console",
 ]

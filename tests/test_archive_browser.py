@@ -70,7 +70,7 @@ def test_walk_index_to_edition_and_search_finds_an_article(browser: Any, live: s
     page.goto(f"{live}/")
     assert page.locator("h1").inner_text() == "Linked: every edition"
     page.get_by_role("link", name="Linked — May 2021").click()
-    page.wait_for_url(f"{live}/editions/2021-05/")
+    page.wait_for_url(f"{live}/editions/2021-05/index.html")
     assert page.locator("h1").inner_text() == "Linked — May 2021"
     assert page.locator("img.article-image").first.evaluate("i => i.naturalWidth") > 0
 
@@ -82,7 +82,7 @@ def test_walk_index_to_edition_and_search_finds_an_article(browser: Any, live: s
     assert result.inner_text() == "The Wood Report: a review of safeguarding arrangements"
     assert "1 article found" in page.locator("#search-status").inner_text()
     result.click()
-    page.wait_for_url(f"{live}/editions/2021-05/#wood-report")
+    page.wait_for_url(f"{live}/editions/2021-05/index.html#wood-report")
     assert page.locator("#wood-report").is_visible()
 
     page.goto(f"{live}/search.html?q=nothing-matches-this")
@@ -163,13 +163,68 @@ def test_static_build_works_from_plain_files(browser: Any, project: Path, tmp_pa
         page = new_page(browser, 375, 812)
         page.goto(f"{base}/")
         page.get_by_role("link", name="Linked — July 2021").click()
-        page.wait_for_url(f"{base}/editions/2021-07/")
+        page.wait_for_url(f"{base}/editions/2021-07/index.html")
         page.goto(f"{base}/search.html")
         page.get_by_label("Words to find").fill("holiday")
         page.locator("#search-results li a", has_text="Summer holiday activities").click()
-        page.wait_for_url(f"{base}/editions/2021-07/#article-1")
+        page.wait_for_url(f"{base}/editions/2021-07/index.html#article-1")
         assert page.console_errors == []
         response = page.goto(f"{base}/nope/")
         assert response is not None and response.status == 404
         assert page.locator("h1").inner_text() == "Page not found"
+        page.context.close()
+
+
+STYLED = "getComputedStyle(document.querySelector('.site-header')).borderBottomStyle"
+
+
+def _looks_styled(page: Any) -> None:
+    """The stylesheet applied and every image on the page loaded."""
+    assert page.evaluate(STYLED) == "solid", "archive.css applied"
+    broken = page.locator("img").evaluate_all(
+        "is => is.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    assert broken == []
+
+
+def test_built_site_looks_the_same_opened_from_disk(
+    browser: Any, project: Path, tmp_path: Path, artifacts: Path
+) -> None:
+    out = tmp_path / "site"
+    build_archive(project_settings(project, "https://bulletin.invalid"), out)
+    page = new_page(browser, 375, 812)
+    page.goto((out / "index.html").as_uri())
+    page.wait_for_load_state("load")
+    _looks_styled(page)
+    page.get_by_role("link", name="Linked — May 2021").click()
+    page.wait_for_load_state("load")
+    assert page.url == (out / "editions/2021-05/index.html").as_uri()
+    assert page.locator("img.article-image").count() > 0
+    _looks_styled(page)
+    page.screenshot(path=str(artifacts / "archive-from-disk-375.png"), full_page=True)
+    page.get_by_role("link", name="All editions").first.click()
+    page.wait_for_load_state("load")
+    assert page.url == (out / "index.html").as_uri()
+    page.context.close()
+
+
+def test_built_site_works_served_under_a_sub_path(
+    browser: Any, project: Path, tmp_path: Path
+) -> None:
+    """Hosted at /bulletin/ of some site, while base_url names another place entirely."""
+    out = tmp_path / "site"
+    build_archive(project_settings(project, "https://bulletin.invalid"), out)
+    app = FastAPI()
+    app.mount("/bulletin", StaticFiles(directory=out, html=True))
+    port = free_port()
+    with serve(app, port) as base:
+        page = new_page(browser)
+        page.goto(f"{base}/bulletin/")
+        page.wait_for_load_state("networkidle")
+        _looks_styled(page)
+        page.get_by_role("link", name="Linked — May 2021").click()
+        page.wait_for_url(f"{base}/bulletin/editions/2021-05/index.html")
+        page.wait_for_load_state("networkidle")
+        _looks_styled(page)
+        assert page.console_errors == []
         page.context.close()

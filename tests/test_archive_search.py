@@ -20,7 +20,7 @@ def test_search_index_holds_titles_anchors_and_short_text(tmp_path: Path) -> Non
     index = json.loads((out / "search.json").read_text())
     assert [e["slug"] for e in index] == ["2021-05"]
     entry = index[0]
-    assert entry["url"] == "https://bulletin.example.org/editions/2021-05/"
+    assert entry["url"] == "editions/2021-05/index.html"  # from search.html, at the top
     assert entry["title"] == "Linked — May 2021" and entry["number"] == 3
     edition = load_edition(EXAMPLE)
     assert [(a["title"], a["anchor"]) for a in entry["articles"]] == [

@@ -19,6 +19,8 @@ from tests.fixtures.generated import generate_edition
 from tests.fixtures.project import REPO, EditionFactory
 
 HTML_VALIDATE = REPO / "node_modules" / ".bin" / "html-validate"
+CANIEMAIL = REPO / "node_modules" / "caniemail" / "package.json"
+NODE = shutil.which("node")
 SPAMASSASSIN = shutil.which("spamassassin")
 
 
@@ -33,9 +35,30 @@ def test_writes_html_text_eml_and_images(built: Path, example_edition: Path) -> 
     images = {
         p.relative_to(example_edition).as_posix() for p in (example_edition / "images").iterdir()
     }
-    assert names == {"email.html", "email.txt", "email.eml"} | images
+    assert names == {"email.html", "email.txt", "email.eml", "logo.png"} | images
     assert "%%LINKED_" not in (built / "email.html").read_text()
     assert "Hello Sam Reader," in (built / "email.txt").read_text()
+
+
+def test_email_html_shows_its_own_images_and_the_eml_keeps_absolute_urls(
+    built: Path, settings: Settings
+) -> None:
+    html = BeautifulSoup((built / "email.html").read_text(), "html.parser")
+    srcs = [str(img["src"]) for img in html.find_all("img")]
+    assert srcs[0] == "logo.png" and "images/wood-report.png" in srcs
+    for src in srcs:
+        assert (built / src).is_file(), src  # every image is beside email.html
+    # Links to pages stay absolute: they go to the archive, not to files.
+    assert f"{settings.base_url}/editions/2021-05/" in {a.get("href") for a in html.find_all("a")}
+    message = email.message_from_bytes(
+        (built / "email.eml").read_bytes(), policy=email.policy.default
+    )
+    part = message.get_body(("html",))
+    assert part is not None
+    sent = BeautifulSoup(part.get_content(), "html.parser")
+    sent_srcs = {str(img["src"]) for img in sent.find_all("img")}
+    assert f"{settings.base_url}/editions/2021-05/images/wood-report.png" in sent_srcs
+    assert all(src.startswith(f"{settings.base_url}/") for src in sent_srcs)
 
 
 def test_eml_is_a_complete_strictly_valid_message(built: Path) -> None:
@@ -132,3 +155,25 @@ def test_html_validate_a11y_reports_no_errors(
 def test_every_img_has_alt_in_built_html(built: Path) -> None:
     soup = BeautifulSoup((built / "email.html").read_text(), "html.parser")
     assert all(img.get("alt") for img in soup.find_all("img"))
+
+
+@pytest.mark.skipif(
+    NODE is None or not CANIEMAIL.exists(), reason="caniemail is not installed (run `npm ci`)"
+)
+def test_caniemail_finds_no_in_page_anchor_links(built: Path) -> None:
+    """Local anchors fail in Gmail on iOS, Outlook on iOS/Android, Yahoo and Samsung Mail."""
+    assert NODE is not None
+    proc = subprocess.run(
+        [NODE, str(REPO / "tests" / "tools" / "caniemail.mjs")],
+        input=(built / "email.html").read_bytes(),
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+    findings = json.loads(proc.stdout)
+    # caniemail judged the email for every client it knows (32)...
+    assert [f for f in findings if f["type"] == "unchecked"] == []
+    assert len({f["client"] for f in findings}) == 32
+    # ...and found no link to an anchor in the same message, for any client.
+    assert [f for f in findings if f["feature"] == "Local anchors"] == []

@@ -70,3 +70,54 @@ def test_oversized_email_is_an_error(settings: Settings, write_edition: EditionF
     folder = write_edition({"edition.md": HEAD, **articles})
     errors, _ = findings(settings, folder)
     assert len(errors) == 1 and "Gmail clips anything over 102 KB" in errors[0]
+
+
+def test_a_front_matter_error_does_not_hide_the_body_problems(
+    settings: Settings, write_edition: EditionFactory
+) -> None:
+    folder = write_edition(
+        {
+            "edition.md": "---\ntitle: Linked: June\ndate: 2021-06-01\n---\n"
+            "Write to [us](mailto:us-at-example.org).\n",
+            "01-a.md": "---\ntitle: A\nimage: images/gone.png\n---\n"
+            "![Chart](images/none.png) and [notes](notes.pdf).\n",
+        }
+    )
+    errors, warnings = findings(settings, folder)
+    assert errors == [
+        # The loader's errors first...
+        "edition.md:2: invalid YAML in front matter: mapping values are not allowed here — "
+        "a value containing ': ' (a title with a colon, say) must be in quotes: "
+        'put the whole value in double quotes, like title: "Linked: June 2021"',
+        "01-a.md:3: image 'images/gone.png' does not exist",
+        "01-a.md:3: 'image_alt' is required with 'image': "
+        "describe the picture for people who cannot see it",
+        # ...then every body's, read past the broken front matter.
+        "edition.md:5: link 'mailto:us-at-example.org' is not a working mailto: link; "
+        "write it as mailto:name@example.org",
+        "01-a.md:5: image 'images/none.png' does not exist in the edition folder",
+        "01-a.md:5: link 'notes.pdf' does not exist in the edition folder",
+    ]
+    assert warnings == []
+
+
+def test_text_left_from_the_scaffold_is_an_error(
+    settings: Settings, write_edition: EditionFactory
+) -> None:
+    folder = write_edition(
+        {
+            "edition.md": HEAD + "\nWelcome to this edition. This text opens the bulletin.\n",
+            "01-a.md": "---\ntitle: Your first article\n---\n"
+            "Write the article here in Markdown. And then some.\n",
+        }
+    )
+    errors, _ = findings(settings, folder)
+    assert errors == [
+        "edition.md:8: example text from 'linked new' is still here "
+        "('Welcome to this edition. This text opens the bulletin.'): replace it with your own",
+        "01-a.md:2: example text from 'linked new' is still here "
+        "('Your first article'): replace it with your own",
+        "01-a.md:4: example text from 'linked new' is still here "
+        "('Write the article here in Markdown.'): replace it with your own",
+    ]
+    assert not check_edition(settings, folder).ok

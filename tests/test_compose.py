@@ -48,8 +48,11 @@ def test_headings_and_contents_list(
     contents = next(h for h in soup.find_all("h2") if h.get_text() == "In this edition")
     items = contents.find_next("ul").find_all("a")
     assert [a.get_text() for a in items] == [a.title for a in edition.articles]
+    page = f"{settings.base_url}/editions/{edition.slug}/"
     for link, article in zip(items, edition.articles, strict=True):
-        target = soup.find(id=link["href"].lstrip("#"))
+        # In-page anchors fail in several clients: each entry opens the archive page at it.
+        assert link["href"] == f"{page}#{article.anchor}"
+        target = soup.find(id=article.anchor)
         assert target is not None and target.get_text() == article.title
     # The section heading is an h2 and its articles are h3 beneath it.
     section = next(h for h in soup.find_all("h2") if h.get_text() == "Coming to a place near you")
@@ -160,3 +163,63 @@ def test_any_documented_edition_composes_within_limits(
             assert link.url in text
     for url in re.findall(r"\]\((https?://[^)]+)\)", "\n".join(a.body for a in edition.articles)):
         assert url in text
+
+
+TABLE_EDITION = {
+    "edition.md": "---\ntitle: T\ndate: 2021-06-25\n---\n"
+    "Hello. Our site is www.durham-scp.org.uk and [the plan](https://example.org/plan).\n",
+    "01-a.md": "---\ntitle: Training\n---\n"
+    "Book at [the portal](https://example.org/portal).\n\n"
+    "| Course | Date | Places |\n"
+    "|:--|:-:|--:|\n"
+    "| Neglect [details](https://example.org/neglect) | 1 June | 20 |\n"
+    "| Early help | 15 June 2021 | 5 |\n\n"
+    "Questions? https://example.org/faq\n",
+}
+
+
+def test_tables_render_as_email_safe_tables_and_aligned_text(
+    settings: Settings, write_edition: EditionFactory
+) -> None:
+    composed = Composer(settings).edition(load_edition(write_edition(TABLE_EDITION)))
+    soup = soup_of(composed)
+    table = soup.find("th", string="Course").find_parent("table")
+    assert table["cellpadding"] == "0" and "border-collapse:collapse" in table["style"]
+    headers = table.find_all("th")
+    assert [(h.get_text(), h["scope"]) for h in headers] == [
+        ("Course", "col"),
+        ("Date", "col"),
+        ("Places", "col"),
+    ]
+    # Styles are inline (mail clients drop stylesheets); alignment comes from |:-:| and |--:|.
+    cells = table.find("tbody").find("tr").find_all("td")
+    assert [c["style"].rsplit(";", 2)[-2] for c in cells] == [
+        "text-align:left",
+        "text-align:center",
+        "text-align:right",
+    ]
+    assert all("word-break:break-word" in a["style"] for a in table.find_all("a"))
+    text = fill(composed.text, VALUES, html_escape=False)
+    assert (
+        "Course                   Date      Places\n"
+        "-------------------  ------------  ------\n"
+        "Neglect details [3]     1 June         20\n"
+        "Early help           15 June 2021       5\n"
+    ) in text
+
+
+def test_bare_urls_become_links_and_text_references_run_in_reading_order(
+    settings: Settings, write_edition: EditionFactory
+) -> None:
+    composed = Composer(settings).edition(load_edition(write_edition(TABLE_EDITION)))
+    hrefs = [a["href"] for a in soup_of(composed).find_all("a")]
+    # A bare www. address links over https; a bare https:// URL links as it is.
+    assert "https://www.durham-scp.org.uk" in hrefs
+    assert "https://example.org/faq" in hrefs
+    text = fill(composed.text, VALUES, html_escape=False)
+    assert "Our site is https://www.durham-scp.org.uk and the plan [1]." in text
+    assert "Questions? https://example.org/faq" in text
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\] https://", text)]
+    assert numbers == [1, 2, 3]  # welcome first, then the article, top to bottom
+    assert text.index("[1] https://example.org/plan") < text.index("Book at the portal [2]")
+    assert "[2] https://example.org/portal" in text and "[3] https://example.org/neglect" in text

@@ -119,7 +119,7 @@ async def test_4xx_defers_with_backoff_then_succeeds(
 ) -> None:
     add_subscribers(engine, 5)
     flaky = "reader1@example.net"
-    faulty_smtp.handler.temporary[flaky] = ["451 4.3.0 try later", "421 4.7.0 slow down"]
+    faulty_smtp.handler.temporary[flaky] = ["451 4.3.0 try later", "452 4.2.2 mailbox full"]
     _plan(engine)
     assert await _send(settings, engine, faulty_smtp) == "done"
     row = rows(engine)[flaky]

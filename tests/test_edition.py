@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from linked.edition import load_edition, scaffold_edition
+from linked.edition.scaffold import default_date
 from linked.errors import EditionError, LinkedError
 from tests.fixtures.project import EditionFactory
 
@@ -211,3 +212,18 @@ def test_scaffold_creates_a_loadable_edition(project: Path) -> None:
         scaffold_edition(project / "editions", "2021-06", "Again", date(2021, 6, 1))
     with pytest.raises(LinkedError, match="lower-case letters"):
         scaffold_edition(project / "editions", "../escape", "Bad", date(2021, 6, 1))
+
+
+@pytest.mark.parametrize(
+    ("slug", "today", "expected"),
+    [
+        ("2021-06", date(2026, 11, 27), date(2021, 6, 1)),  # a month named: its first day
+        ("2021-06", date(2021, 6, 14), date(2021, 6, 14)),  # ...or today, when in it
+        ("2021-06-special", date(2026, 11, 27), date(2021, 6, 1)),
+        ("2021-06-25", date(2026, 11, 27), date(2021, 6, 25)),  # a day named: that day
+        ("2021-13", date(2026, 11, 27), date(2026, 11, 27)),  # not a month: today
+        ("summer", date(2026, 11, 27), date(2026, 11, 27)),
+    ],
+)
+def test_default_date_comes_from_a_dated_slug(slug: str, today: date, expected: date) -> None:
+    assert default_date(slug, today) == expected

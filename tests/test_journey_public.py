@@ -84,7 +84,7 @@ def test_public_journey(
     page.goto(f"{base}/")
     check_page(page, "index", artifacts)
     page.get_by_role("link", name="Linked — May 2021").first.click()
-    page.wait_for_url(f"{base}/editions/2021-05/")
+    page.wait_for_url(f"{base}/editions/2021-05/index.html")
     assert page.get_by_role(
         "heading", name="DSCP practitioner survey opens on 1 June 2021"
     ).is_visible()
@@ -96,7 +96,7 @@ def test_public_journey(
     result = page.get_by_role("link", name=re.compile("practitioner survey", re.I)).first
     result.wait_for()
     result.click()
-    page.wait_for_url(re.compile(r"/editions/2021-05/#practitioner-survey$"))
+    page.wait_for_url(re.compile(r"/editions/2021-05/index.html#practitioner-survey$"))
 
     # Subscribe with the form on the page.
     page.get_by_label("Email address").fill(READER)

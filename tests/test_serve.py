@@ -16,18 +16,22 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from linked.cli import app
+from linked.db.engine import make_engine
+from linked.scheduler.service import schedule_edition
 from linked.server import smtp_check
-from linked.settings import Settings
+from linked.settings import Settings, load_settings
+from linked.subscribers.models import ConsentEvent
 from tests.fixtures.database import TEST_SECRET
 from tests.fixtures.project import REPO, run_linked
 from tests.fixtures.sending import EDITION, add_subscribers, rows
 from tests.fixtures.servers import free_port
 from tests.fixtures.smtp import SMTPServer
 
-Server = Callable[[], subprocess.Popen[str]]
+Server = Callable[..., subprocess.Popen[str]]
 
 
 @pytest.fixture
@@ -45,6 +49,7 @@ def serve(
         "LINKED_FROM": "Linked <bulletin@example.org>",
         "LINKED_WORKER_POLL_SECONDS": "0.5",
         "LINKED_SMTP_POOL_SIZE": "2",
+        "LINKED_ALLOW_LOCAL_LINKS": "true",  # the test servers are on this computer
     }
     if settings.database_url:
         env["LINKED_DATABASE_URL"] = settings.database_url
@@ -54,9 +59,9 @@ def serve(
     started: list[subprocess.Popen[str]] = []
     base = f"http://127.0.0.1:{port}"
 
-    def start() -> subprocess.Popen[str]:
+    def start(*args: str) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "linked", "serve", "--port", str(port)],
+            [sys.executable, "-m", "linked", "serve", "--port", str(port), *args],
             cwd=root,
             env={**os.environ, "PYTHONPATH": str(REPO)},
             stdout=subprocess.PIPE,
@@ -116,14 +121,23 @@ def test_a_schedule_survives_a_restart_and_everyone_gets_one_copy(
         "status": "ok",
         "checks": {"database": "ok", "scheduler": "ok", "smtp": "ok"},
     }
-    at = datetime.now(UTC) + timedelta(seconds=4)
-    code, _, err = run_linked("schedule", EDITION, "--at", at.isoformat(), cwd=root)
+    # Scheduled through the CLI while the server runs, far enough ahead that no machine is
+    # slow enough for it to fire before the server stops.
+    later = datetime.now(UTC) + timedelta(days=1)
+    code, _, err = run_linked("schedule", EDITION, "--at", later.isoformat(), cwd=root)
     assert code == 0, err
-    output = _stop(first)  # before the time
+    output = _stop(first)
     assert "event=server.stopped" in output
     assert smtp_server.messages == []
+    code, out, _ = run_linked("schedule", "list", cwd=root)
+    assert "scheduled" in out  # the job outlived the process
+    # While no server runs, its time comes: moved into the (injected) past, within grace.
+    now = datetime.now(UTC)
+    at = schedule_edition(
+        load_settings(root), EDITION, now - timedelta(seconds=1), now=now - timedelta(hours=1)
+    )
     second = start()
-    received = smtp_server.wait_for(3, timeout=30)
+    received = smtp_server.wait_for(3, timeout=60)
     assert datetime.now(UTC) >= at
     time.sleep(2)  # nothing more arrives
     assert sorted(m.recipients[0] for m in smtp_server.messages) == [
@@ -142,22 +156,26 @@ def test_sigterm_during_a_send_then_restart_delivers_every_message_once(
     smtp_server: SMTPServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LINKED_RATE_PER_SECOND", "20")  # 60 messages take about 3 s
+    # 60 messages take about 12 s: time enough to stop the server mid-send on a busy machine.
+    monkeypatch.setenv("LINKED_RATE_PER_SECOND", "5")
     start, _base = serve
     root = example_edition.parent.parent
     add_subscribers(engine, 60)
     first = start()
-    at = datetime.now(UTC) + timedelta(seconds=2)
-    code, _, err = run_linked("schedule", EDITION, "--at", at.isoformat(), cwd=root)
-    assert code == 0, err
-    smtp_server.wait_for(5, timeout=20)
+    # Already due (the refusal of past times uses an injected clock): it starts at once,
+    # however long the machine takes to get here.
+    now = datetime.now(UTC)
+    schedule_edition(
+        load_settings(root), EDITION, now - timedelta(seconds=1), now=now - timedelta(hours=1)
+    )
+    smtp_server.wait_for(5, timeout=60)
     _stop(first)  # in the middle of the send
     stopped_at = len(smtp_server.messages)
     assert stopped_at < 60
     states = {r.state for r in rows(engine).values()}
     assert states <= {"sent", "queued"}, states  # nothing left half-claimed
     start()
-    smtp_server.wait_for(60, timeout=30)
+    smtp_server.wait_for(60, timeout=90)
     time.sleep(1.5)
     recipients = [m.recipients[0] for m in smtp_server.messages]
     assert len(recipients) == 60 and len(set(recipients)) == 60
@@ -198,3 +216,31 @@ def test_the_smtp_health_check_wants_a_greeting(
     thread.join(5)
     with pytest.raises(OSError):
         smtp_check(make_settings(smtp_url=f"smtp://127.0.0.1:{free_port()}"))()
+
+
+def _consent_ips(settings: Settings) -> list[str | None]:
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as session:
+            return [e.ip for e in session.exec(select(ConsentEvent).order_by(ConsentEvent.id))]
+    finally:
+        engine.dispose()
+
+
+def test_serve_believes_x_forwarded_for_only_with_proxy_headers(
+    serve: tuple[Server, str], settings: Settings
+) -> None:
+    """A local proxy's clients cannot forge the logged IP unless the proxy is trusted."""
+    start, base = serve
+    forged = {"X-Forwarded-For": "198.51.100.77"}
+    proc = start()
+    assert httpx.post(
+        f"{base}/subscribe", data={"email": "a@example.org"}, headers=forged
+    ).is_success
+    _stop(proc)
+    proc = start("--proxy-headers")
+    assert httpx.post(
+        f"{base}/subscribe", data={"email": "b@example.org"}, headers=forged
+    ).is_success
+    _stop(proc)
+    assert _consent_ips(settings) == ["127.0.0.1", "198.51.100.77"]

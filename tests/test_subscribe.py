@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
@@ -18,7 +19,12 @@ from linked.archive import Archive
 from linked.settings import Settings
 from linked.subscribers import service
 from linked.subscribers.models import ConsentEvent, Subscriber, SubscriberStatus
-from linked.subscribers.tokens import confirm_url, secret_key, unsubscribe_url
+from linked.subscribers.tokens import (
+    confirm_url,
+    read_confirm_token,
+    secret_key,
+    unsubscribe_url,
+)
 from linked.web.app import create_app
 
 S = SubscriberStatus
@@ -44,8 +50,24 @@ def _event_count(engine: Engine) -> int:
         return session.exec(select(func.count()).select_from(ConsentEvent)).one()
 
 
-def _outbox(settings: Settings) -> list[Path]:
-    return sorted(settings.outbox_dir.glob("*.eml")) if settings.outbox_dir.exists() else []
+def _outbox(settings: Settings, expect: int | None = None) -> list[Path]:
+    """The outbox's mails; with ``expect``, once that many arrived (the sender runs apart)."""
+    deadline = time.monotonic() + 10
+    while True:
+        files = sorted(settings.outbox_dir.glob("*.eml")) if settings.outbox_dir.exists() else []
+        if expect is None or len(files) >= expect or time.monotonic() > deadline:
+            return files
+        time.sleep(0.02)
+
+
+def _confirm_url(settings: Settings, engine: Engine, email: str) -> str:
+    """The confirm link the person's latest confirmation mail holds."""
+    with Session(engine) as session:
+        subscriber = service.find(session, email)
+        assert subscriber is not None and subscriber.id is not None
+        generation = service.pending_generation(session, subscriber.id)
+        assert generation is not None
+        return confirm_url(settings, subscriber.id, generation)
 
 
 def _path(url: str) -> str:
@@ -72,7 +94,11 @@ def test_subscribe_pages_share_the_archive_layout(client: TestClient, settings: 
     """Same header, stylesheet and policies as the archive; the stylesheet is served here."""
     archive = BeautifulSoup(Archive(settings).not_found_page(), "html.parser")
     csp = {"http-equiv": "Content-Security-Policy"}
-    for url in ["/subscribe", _path(confirm_url(settings, 1)), _path(unsubscribe_url(settings, 1))]:
+    for url in [
+        "/subscribe",
+        _path(confirm_url(settings, 1, 1)),
+        _path(unsubscribe_url(settings, 1)),
+    ]:
         page = BeautifulSoup(client.get(url).text, "html.parser")
         assert page.select_one("header") == archive.select_one("header"), url
         assert page.find("meta", attrs=csp) == archive.find("meta", attrs=csp), url
@@ -109,11 +135,15 @@ def test_subscribe_records_pending_and_mails_a_confirmation(
     assert response.status_code == 200
     assert "Check your inbox" in response.text
     assert _status(engine, "sam@example.org") is S.pending
-    [eml] = _outbox(settings)
+    [eml] = _outbox(settings, 1)
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["To"].addresses[0].addr_spec == "Sam@example.org"
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert confirm_url(settings, _id(engine, "sam@example.org")) in text
+    [link] = re.findall(r"http://testserver/confirm/\S+", text)
+    expected = _confirm_url(settings, engine, "sam@example.org").rsplit("/", 1)[1]
+    assert read_confirm_token(settings, link.rsplit("/", 1)[1]) == read_confirm_token(
+        settings, expected
+    )
 
 
 def test_no_enumeration_every_state_gets_the_same_bytes(client: TestClient, engine: Engine) -> None:
@@ -156,7 +186,8 @@ def test_honeypot_looks_like_success_but_does_nothing(
     bot = client.post("/subscribe", data={"email": "bot@example.org", "website": "http://spam"})
     assert bot.status_code == 200 and bot.content == real.content
     assert _status(engine, "bot@example.org") is None
-    assert len(_outbox(settings)) == 1
+    time.sleep(0.3)
+    assert len(_outbox(settings, 1)) == 1
 
 
 @pytest.mark.parametrize(
@@ -187,9 +218,9 @@ def test_values_are_escaped(client: TestClient) -> None:
         (b"x" * 20000, "application/x-www-form-urlencoded"),
     ],
 )
-def test_unreadable_bodies_are_400(client: TestClient, content: bytes, content_type: str) -> None:
+def test_unreadable_bodies_are_4xx(client: TestClient, content: bytes, content_type: str) -> None:
     response = client.post("/subscribe", content=content, headers={"Content-Type": content_type})
-    assert response.status_code in (400, 422)
+    assert response.status_code in (400, 413, 422)
 
 
 def test_per_ip_limit_gives_429(make_settings: Callable[..., Settings], engine: Engine) -> None:
@@ -214,16 +245,17 @@ def test_per_address_limit_stops_inbox_flooding(
     settings = make_settings(confirm_mail_limit=2, subscribe_limit_per_ip=100)
     with TestClient(create_app(settings)) as client:
         responses = [client.post("/subscribe", data={"email": "v@example.org"}) for _ in range(5)]
-    assert {r.status_code for r in responses} == {200}
-    assert len({r.content for r in responses}) == 1
-    assert len(_outbox(settings)) == 2
+        assert {r.status_code for r in responses} == {200}
+        assert len({r.content for r in responses}) == 1
+        time.sleep(0.3)
+        assert len(_outbox(settings, 2)) == 2
 
 
 def test_confirm_get_changes_nothing_post_confirms(
     client: TestClient, settings: Settings, engine: Engine
 ) -> None:
     client.post("/subscribe", data={"email": "c@example.org"})
-    url = _path(confirm_url(settings, _id(engine, "c@example.org")))
+    url = _path(_confirm_url(settings, engine, "c@example.org"))
     events = _event_count(engine)
     for _ in range(3):
         page = client.get(url)
@@ -236,7 +268,7 @@ def test_confirm_get_changes_nothing_post_confirms(
     again = client.post(url, headers=JSON)
     assert again.status_code == 200 and again.json()["status"] == "confirmed"
     # A welcome mail follows the confirmation mail, with a one-click unsubscribe header.
-    files = _outbox(settings)
+    files = _outbox(settings, 2)
     assert len(files) == 2
     welcome = message_from_bytes(files[-1].read_bytes(), policy=policy.default)
     assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -248,18 +280,19 @@ def test_no_welcome_mail_when_turned_off(
     settings = make_settings(send_welcome=False)
     with TestClient(create_app(settings)) as client:
         client.post("/subscribe", data={"email": "c@example.org"})
-        client.post(_path(confirm_url(settings, _id(engine, "c@example.org"))))
-    assert _status(engine, "c@example.org") is S.confirmed
-    assert len(_outbox(settings)) == 1
+        client.post(_path(_confirm_url(settings, engine, "c@example.org")))
+        assert _status(engine, "c@example.org") is S.confirmed
+        time.sleep(0.3)
+        assert len(_outbox(settings, 1)) == 1
 
 
 def test_confirm_after_leaving_is_refused(
     client: TestClient, settings: Settings, engine: Engine
 ) -> None:
     client.post("/subscribe", data={"email": "c@example.org"})
-    sid = _id(engine, "c@example.org")
+    sid, url = _id(engine, "c@example.org"), _path(_confirm_url(settings, engine, "c@example.org"))
     client.post(_path(unsubscribe_url(settings, sid)))
-    response = client.post(_path(confirm_url(settings, sid)))
+    response = client.post(url)
     assert response.status_code == 409
     assert _status(engine, "c@example.org") is S.unsubscribed
 
@@ -267,7 +300,7 @@ def test_confirm_after_leaving_is_refused(
 def _confirmed(client: TestClient, settings: Settings, engine: Engine) -> int:
     client.post("/subscribe", data={"email": "u@example.org"})
     sid = _id(engine, "u@example.org")
-    client.post(_path(confirm_url(settings, sid)))
+    client.post(_path(_confirm_url(settings, engine, "u@example.org")))
     assert _status(engine, "u@example.org") is S.confirmed
     return sid
 
@@ -304,13 +337,13 @@ def test_unsubscribe_for_an_unknown_id_is_still_2xx(client: TestClient, settings
     assert response.status_code == 200
 
 
-def _expired(settings: Settings, subscriber_id: int) -> str:
+def _expired(settings: Settings, subscriber_id: int, generation: int) -> str:
     class Old(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - 30 * 86400
 
     serializer = URLSafeTimedSerializer(secret_key(settings), salt="linked-confirm", signer=Old)
-    return serializer.dumps(subscriber_id)
+    return serializer.dumps([subscriber_id, generation])
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -319,13 +352,13 @@ def test_bad_and_expired_tokens_are_friendly_4xx(
 ) -> None:
     client.post("/subscribe", data={"email": "t@example.org"})
     sid = _id(engine, "t@example.org")
-    good = confirm_url(settings, sid).rsplit("/", 1)[1]
+    good = _confirm_url(settings, engine, "t@example.org").rsplit("/", 1)[1]
     cases = {
         f"/confirm/{good[:-3]}xyz": 400,
         f"/confirm/{_path(unsubscribe_url(settings, sid)).rsplit('/', 1)[1]}": 400,
         f"/unsubscribe/{good}": 400,
         "/unsubscribe/nonsense": 400,
-        f"/confirm/{_expired(settings, sid)}": 410,
+        f"/confirm/{_expired(settings, sid, 1)}": 410,
     }
     for url, code in cases.items():
         page = client.request(method, url)
@@ -352,3 +385,65 @@ def test_subscriber_row_counts(client: TestClient, engine: Engine) -> None:
     client.post("/subscribe", data={"email": "ONE@example.org"})
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Subscriber)).one() == 1
+
+
+def test_an_old_confirm_link_is_refused_after_leaving_and_subscribing_again(
+    client: TestClient, settings: Settings, engine: Engine
+) -> None:
+    client.post("/subscribe", data={"email": "again@example.org"})
+    old = _path(_confirm_url(settings, engine, "again@example.org"))
+    sid = _id(engine, "again@example.org")
+    client.post(_path(unsubscribe_url(settings, sid)))
+    client.post("/subscribe", data={"email": "again@example.org"})
+    assert _status(engine, "again@example.org") is S.pending
+    assert client.get(old).status_code == 200  # the page changes nothing anyway
+    refused = client.post(old)
+    assert refused.status_code == 409 and _status(engine, "again@example.org") is S.pending
+    new = _path(_confirm_url(settings, engine, "again@example.org"))
+    assert new != old and client.post(new).status_code == 200
+    assert _status(engine, "again@example.org") is S.confirmed
+
+
+def test_the_confirmation_mail_does_not_print_the_typed_name_the_welcome_does(
+    client: TestClient, settings: Settings, engine: Engine
+) -> None:
+    name = "Visit evil.example now"
+    client.post("/subscribe", data={"email": "n@example.org", "name": name})
+    [confirmation] = _outbox(settings, 1)
+    raw = confirmation.read_bytes()
+    message = message_from_bytes(raw, policy=policy.default)
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "evil" not in str(message["To"]) and "evil" not in text and "evil" not in html
+    assert text.startswith("Hello,")
+    client.post(_path(_confirm_url(settings, engine, "n@example.org")))
+    welcome = message_from_bytes(_outbox(settings, 2)[-1].read_bytes(), policy=policy.default)
+    assert f"Hello {name}," in welcome.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_the_answer_takes_as_long_for_new_pending_and_confirmed_addresses(
+    client: TestClient, engine: Engine
+) -> None:
+    """Timing must not tell a confirmed address from a new one (no enumeration)."""
+    for n in range(12):
+        client.post("/subscribe", data={"email": f"pending{n}@example.org"})
+        client.post("/subscribe", data={"email": f"confirmed{n}@example.org"})
+    with Session(engine) as session:
+        for n in range(12):
+            service.confirm(session, _id(engine, f"confirmed{n}@example.org"))
+        session.commit()
+
+    def timed(email: str) -> float:
+        started = time.perf_counter()
+        assert client.post("/subscribe", data={"email": email}).status_code == 200
+        return time.perf_counter() - started
+
+    times: dict[str, list[float]] = {"new": [], "pending": [], "confirmed": []}
+    for n in range(12):  # interleaved, so a burst of load elsewhere hits all three alike
+        times["new"].append(timed(f"new{n}@example.org"))
+        times["pending"].append(timed(f"pending{n}@example.org"))
+        times["confirmed"].append(timed(f"confirmed{n}@example.org"))
+    medians = {state: sorted(values)[len(values) // 2] for state, values in times.items()}
+    # Every answer waits for the same floor, which is far longer than the work that differs.
+    assert min(medians.values()) >= 0.045, medians
+    assert max(medians.values()) - min(medians.values()) < 0.015, medians

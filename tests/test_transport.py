@@ -55,8 +55,10 @@ def test_bad_smtp_url_is_a_clear_error(url: str) -> None:
 
 def test_open_transport_follows_settings(project: Path) -> None:
     assert isinstance(open_transport(load_settings(project)), OutboxTransport)
+    public = {"base_url": "https://bulletin.example.org", "from_address": "L <l@example.org>"}
     assert isinstance(
-        open_transport(load_settings(project, smtp_url="smtp://127.0.0.1:2525")), SMTPTransport
+        open_transport(load_settings(project, smtp_url="smtp://127.0.0.1:2525", **public)),
+        SMTPTransport,
     )
 
 

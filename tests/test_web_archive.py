@@ -32,7 +32,9 @@ def client(root: Path, archive: Archive | None = None) -> TestClient:
     ("url", "file"),
     [
         ("/", "index.html"),
+        ("/index.html", "index.html"),  # pages link each other by file name
         ("/editions/2021-05/", "editions/2021-05/index.html"),
+        ("/editions/2021-05/index.html", "editions/2021-05/index.html"),
         ("/editions/2021-07/", "editions/2021-07/index.html"),
         ("/search.html", "search.html"),
         ("/search.json", "search.json"),

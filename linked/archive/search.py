@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from linked.archive.views import page_url
 from linked.compose import EditionView
-from linked.compose.urls import edition_url
 
 EXCERPT_CHARS = 200
 _SPACE = re.compile(r"\s+")
@@ -28,12 +28,13 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
-def search_index(views: Sequence[EditionView], base_url: str) -> list[dict[str, Any]]:
-    """One entry per edition, newest first, each with its articles."""
+def search_index(views: Sequence[EditionView]) -> list[dict[str, Any]]:
+    """One entry per edition, newest first, each with its articles; ``url`` is relative
+    to the site's top, where the search page is."""
     return [
         {
             "slug": v.edition.slug,
-            "url": edition_url(base_url, v.edition.slug),
+            "url": page_url(v.edition.slug),
             "title": v.edition.title,
             "date": v.edition.date.isoformat(),
             "number": v.edition.number,
@@ -47,5 +48,5 @@ def search_index(views: Sequence[EditionView], base_url: str) -> list[dict[str, 
     ]
 
 
-def search_json(views: Sequence[EditionView], base_url: str) -> str:
-    return json.dumps(search_index(views, base_url), ensure_ascii=False, separators=(",", ":"))
+def search_json(views: Sequence[EditionView]) -> str:
+    return json.dumps(search_index(views), ensure_ascii=False, separators=(",", ":"))

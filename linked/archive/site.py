@@ -35,6 +35,8 @@ STATIC_FILES = {
     "logo.png": "static/logo.png",
 }
 IMAGES_DIR = "images"
+#: From an edition's page (``editions/<slug>/index.html``) up to the site's top.
+EDITION_ROOT = "../../"
 
 
 def utc_now() -> datetime:
@@ -50,9 +52,10 @@ class Archive:
         self.clock = clock
         self.env = web_environment(settings)
         self.renderer = Renderer(settings.base_url)
+        self.page_renderer = Renderer(None)  # the edition's page sits beside its images
         self._signature: tuple[tuple[str, int, int], ...] | None = None
         self._loaded: tuple[list[Edition], list[Skipped]] = ([], [])
-        self._views: dict[str, tuple[Edition, EditionView]] = {}
+        self._views: dict[tuple[str, bool], tuple[Edition, EditionView]] = {}
 
     # Loading --------------------------------------------------------------
 
@@ -66,20 +69,27 @@ class Archive:
         # Publication is decided on every call: an edition appears the moment its time comes.
         return catalogue(loaded, skipped, self.clock(), self.settings.zone)
 
-    def view(self, edition: Edition) -> EditionView:
-        """The edition's rendered articles, cached while the loaded edition is unchanged."""
-        cached = self._views.get(edition.slug)
+    def view(self, edition: Edition, *, relative: bool = False) -> EditionView:
+        """The edition's rendered articles, cached while the loaded edition is unchanged.
+
+        ``relative``: its images and files as ``images/x.png`` (for its own page);
+        otherwise absolute under ``base_url`` (for the feed, read anywhere).
+        """
+        key = (edition.slug, relative)
+        cached = self._views.get(key)
         if cached is not None and cached[0] is edition:
             return cached[1]
-        view = self.renderer.edition(edition)
-        self._views[edition.slug] = (edition, view)
+        view = (self.page_renderer if relative else self.renderer).edition(edition)
+        self._views[key] = (edition, view)
         return view
 
     # Pages ----------------------------------------------------------------
 
-    def _render(self, name: str, canonical: str | None, **context: Any) -> str:
+    def _render(
+        self, name: str, canonical: str | None, root: str | None = None, **context: Any
+    ) -> str:
         try:
-            variables = {**page_context(self.settings, canonical), **context}
+            variables = {**page_context(self.settings, canonical, root=root), **context}
             return self.env.get_template(name).render(variables)
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
@@ -87,8 +97,8 @@ class Archive:
             raise LinkedError(f"web template {name!r}{where}: {exc}") from exc
 
     def index_page(self, cat: Catalogue) -> str:
-        editions = [summary(e, self.base) for e in cat.editions]
-        return self._render("web/archive_index.html", f"{self.base}/", editions=editions)
+        editions = [summary(e) for e in cat.editions]
+        return self._render("web/archive_index.html", f"{self.base}/", "", editions=editions)
 
     def edition_body(self, edition: Edition) -> str:
         """The edition's content as in the email, minus greeting and unsubscribe (feed too)."""
@@ -96,14 +106,15 @@ class Archive:
         return self._render("web/_archive_edition_body.html", None, **context)
 
     def edition_page(self, edition: Edition) -> str:
-        context = edition_context(self.view(edition), self.base)
+        context = edition_context(self.view(edition, relative=True), self.base)
         url = edition_url(self.base, edition.slug)
-        return self._render("web/archive_edition.html", url, **context)
+        return self._render("web/archive_edition.html", url, EDITION_ROOT, **context)
 
     def search_page(self) -> str:
-        return self._render("web/archive_search.html", f"{self.base}/search.html")
+        return self._render("web/archive_search.html", f"{self.base}/search.html", "")
 
     def not_found_page(self) -> str:
+        # Served for any missing path, at any depth: its links stay absolute.
         return self._render("web/archive_404.html", None)
 
     def feed(self, cat: Catalogue) -> bytes:
@@ -111,7 +122,7 @@ class Archive:
         return atom_feed(self.settings, entries, f"{self.base}/feed.xml")
 
     def search_data(self, cat: Catalogue) -> str:
-        return search_json([self.view(e) for e in cat.editions], self.base)
+        return search_json([self.view(e) for e in cat.editions])
 
     # Files ----------------------------------------------------------------
 

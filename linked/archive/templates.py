@@ -7,7 +7,6 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from linked.compose.templates import long_date, template_dirs
-from linked.compose.urls import static_url
 from linked.settings import Settings
 
 
@@ -30,25 +29,35 @@ def page_context(
     settings: Settings,
     canonical: str | None = None,
     *,
+    root: str | None = None,
     referrer_policy: str = "strict-origin-when-cross-origin",
 ) -> dict[str, Any]:
-    """What ``web/base.html`` needs on every public page, all under ``base_url``.
+    """What ``web/base.html`` needs on every public page.
 
     The one source for the archive (static build and live router) and the subscribe
-    pages, so every page links the same stylesheet, logo, feed and forms. Pages whose
-    URL holds a token ask for ``referrer_policy="no-referrer"``.
+    pages, so every page links the same stylesheet, logo, feed and forms. ``root`` is
+    the way from the page up to the site's top (``""``, ``"../../"``): given, the page's
+    links, styles and images are relative, so a built ``site/`` looks the same opened
+    from disk or served under any path; None makes them absolute under ``base_url``
+    (pages served at any URL: the 404 page, subscribe, confirm). The subscribe form
+    always posts to the app under ``base_url``. Pages whose URL holds a token ask for
+    ``referrer_policy="no-referrer"``.
     """
     base = settings.base_url
+    top = f"{base}/" if root is None else root
+    home = f"{base}/" if root is None else f"{root}index.html"
     return {
         "settings": settings,
         "canonical": canonical,
         "referrer_policy": referrer_policy,
-        "home_url": f"{base}/",
-        "search_url": f"{base}/search.html",
-        "search_json_url": f"{base}/search.json",
-        "feed_url": f"{base}/feed.xml",
+        "site_url": f"{base}/",
+        "root": top,
+        "home_url": home,
+        "search_url": f"{top}search.html",
+        "search_json_url": f"{top}search.json",
+        "feed_url": f"{top}feed.xml",
         "subscribe_url": f"{base}/subscribe",
-        "css_url": static_url(base, "archive.css"),
-        "script_url": static_url(base, "search.js"),
-        "logo_url": static_url(base, "logo.png"),
+        "css_url": f"{top}static/archive.css",
+        "script_url": f"{top}static/search.js",
+        "logo_url": f"{top}static/logo.png",
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -23,6 +24,11 @@ class Page:
 
     path: str
     html: str
+
+
+def page_url(slug: str) -> str:
+    """An edition's page relative to the site's top: a file name, so it opens from disk."""
+    return f"editions/{quote(slug)}/index.html"
 
 
 def edition_context(view: EditionView, base_url: str) -> dict[str, Any]:
@@ -42,10 +48,10 @@ def edition_context(view: EditionView, base_url: str) -> dict[str, Any]:
     }
 
 
-def summary(edition: Edition, base_url: str) -> dict[str, Any]:
+def summary(edition: Edition) -> dict[str, Any]:
     """What the index shows for an edition: title, date, number and its article titles."""
     return {
         "edition": edition,
-        "url": edition_url(base_url, edition.slug),
+        "url": page_url(edition.slug),
         "articles": [{"title": a.title, "anchor": a.anchor} for a in edition.articles],
     }

@@ -10,9 +10,20 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from linked.cli import archive, bounces, db, editions, preview, schedule, serve, subscribers
+from linked.cli import (
+    archive,
+    bounces,
+    db,
+    editions,
+    preview,
+    schedule,
+    serve,
+    subscribers,
+    users,
+)
 from linked.cli import send as sending
 from linked.cli.common import err_console
+from linked.cli.report import log_line
 from linked.errors import LinkedError
 
 
@@ -29,7 +40,12 @@ class _LinkedGroup(TyperGroup):
             # The driver's first line says what failed (refused, unknown host, bad password).
             reason = str(exc.orig or exc).strip().splitlines()[0]
             message = f"cannot use the database (LINKED_DATABASE_URL): {reason}"
-        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+        if err_console.is_terminal:
+            err_console.print(
+                f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True
+            )
+        else:  # cron, systemd, a script: one plain log line
+            log_line("ERROR", message)
         raise typer.Exit(1)
 
 
@@ -48,8 +64,14 @@ def _root(
     root: Path = typer.Option(
         Path("."), "--root", help="Project root (holds editions/, templates/, linked.toml)."
     ),
+    allow_local_links: bool = typer.Option(
+        False,
+        "--allow-local-links",
+        help="Send over SMTP even while base_url or From points at this computer "
+        "(for tests against a local mail server).",
+    ),
 ) -> None:
-    ctx.obj = {"root": root}
+    ctx.obj = {"root": root, "allow_local_links": allow_local_links}
 
 
 editions.register(app)
@@ -61,6 +83,7 @@ preview.register(app)
 sending.register(app)
 schedule.register(app)
 serve.register(app)
+users.register(app)
 
 
 def main() -> None:

@@ -15,8 +15,10 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def settings_from(ctx: typer.Context) -> Settings:
     """Settings for the project root given with ``--root`` (default: the working folder)."""
-    root: Path = (ctx.find_root().obj or {}).get("root", Path("."))
-    return load_settings(root)
+    options = ctx.find_root().obj or {}
+    root: Path = options.get("root", Path("."))
+    overrides = {"allow_local_links": True} if options.get("allow_local_links") else {}
+    return load_settings(root, **overrides)
 
 
 def edition_path(settings: Settings, edition: str) -> Path:

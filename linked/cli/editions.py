@@ -11,7 +11,7 @@ from linked.build import build_edition
 from linked.check import CheckReport, check_edition
 from linked.cli.common import console, edition_path, err_console, settings_from
 from linked.edition import scaffold_edition
-from linked.errors import EditionError, Problem
+from linked.errors import EditionError, LinkedError, Problem
 
 
 def print_problems(report: CheckReport, root: Path) -> None:
@@ -26,6 +26,15 @@ def print_problems(report: CheckReport, root: Path) -> None:
         )
 
 
+def _iso_date(raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise LinkedError(f"--date {raw!r} is not an ISO date such as 2021-06-25") from None
+
+
 def _where(problem: Problem, root: Path) -> str:
     return problem.location(relative_to=root.resolve()).replace("[", r"\[")
 
@@ -38,10 +47,16 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         slug: str = typer.Argument(..., help="Folder name under editions/, e.g. 2021-06"),
         title: str = typer.Option(..., "--title", "-t", help="The edition's title"),
+        when: str | None = typer.Option(
+            None,
+            "--date",
+            help="The edition's date (ISO, e.g. 2021-06-25); default: from a dated name "
+            "like 2021-06, else today",
+        ),
     ) -> None:
         """Scaffold editions/SLUG/ with edition.md and a first article."""
         settings = settings_from(ctx)
-        folder = scaffold_edition(settings.editions_dir, slug, title, date.today())
+        folder = scaffold_edition(settings.editions_dir, slug, title, date.today(), _iso_date(when))
         console.print(f"Created {folder}. Edit the files, then run: linked check {slug}")
 
     @app.command()

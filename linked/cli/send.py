@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from linked.cli.common import console, edition_path, err_console, settings_from
+from linked.cli.report import Mode, log_line, log_progress, result_json, setup_logging
 from linked.delivery import service
 from linked.delivery.engine import Progress as SendProgress
 
@@ -69,8 +70,45 @@ def progress_bar(label: str) -> Iterator[Callable[[SendProgress], None]]:
         bar.stop()
 
 
-def _summary(result: service.SendResult) -> None:
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress; only problems and the final counts")
+AS_JSON = typer.Option(False, "--json", help="Print the result as JSON on stdout; no progress")
+
+
+@contextmanager
+def reporting(label: str, mode: Mode) -> Iterator[Callable[[SendProgress], None]]:
+    """A progress bar on a terminal; plain log lines on stderr otherwise."""
+    setup_logging()
+    if mode.bar:
+        with progress_bar(label) as update:
+            yield update
+    else:
+        with log_progress(label, mode) as update:
+            yield update
+
+
+def _summary(result: service.SendResult, mode: Mode = Mode()) -> None:
     counts = ", ".join(f"{result.counts[s]} {s}" for s in STATES if result.counts[s])
+    if mode.as_json:
+        result_json(
+            {
+                "edition": result.edition,
+                "status": result.status,
+                "added": result.added,
+                "counts": {s: result.counts[s] for s in STATES},
+            }
+        )
+        return
+    if not mode.bar:
+        follow = {
+            "paused": f". Continue with: linked resume {result.edition}",
+            "running": f". Follow with: linked status {result.edition} --follow",
+        }.get(result.status, "")
+        if result.status in ("done", "paused", "running"):
+            status = "queued" if result.status == "running" else result.status
+            log_line("INFO", f"{status} {result.edition}: {counts or 'nothing to send'}{follow}")
+        else:
+            log_line("INFO", "Nothing sent.")
+        return
     if result.status == "done":
         console.print(f"[green]done[/] {result.edition}: {counts}", markup=True)
     elif result.status == "paused":
@@ -125,6 +163,8 @@ def register(app: typer.Typer) -> None:
         detach: bool = typer.Option(
             False, "--detach", help="Plan the send and leave it to `linked worker` processes"
         ),
+        quiet: bool = QUIET,
+        as_json: bool = AS_JSON,
     ) -> None:
         """Send an edition to every confirmed subscriber, or a proof with --test ADDR."""
         settings = settings_from(ctx)
@@ -137,11 +177,12 @@ def register(app: typer.Typer) -> None:
         def ask(recipients: int) -> bool:
             return typer.confirm(f"Send {folder.name} to {recipients} subscriber(s)?")
 
-        with progress_bar(f"Sending {folder.name}") as update:
+        mode = Mode(quiet, as_json)
+        with reporting(f"Sending {folder.name}", mode) as update:
             result = service.start_send(
                 settings, folder, yes=yes, confirm=ask, progress=update, detach=detach
             )
-        _summary(result)
+        _summary(result, mode)
 
     @app.command()
     def status(
@@ -171,6 +212,8 @@ def register(app: typer.Typer) -> None:
             f"recipients since bounced: {report.lost['bounced']}, "
             f"complained: {report.lost['complained']}"
         )
+        if report.pacing:
+            console.print(f"pace: {report.pacing}", markup=False, highlight=False)
         _print_holders(report)
         if report.errors:
             errors = Table("state", "reply", "rows", title="errors by reply")
@@ -180,15 +223,20 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def retry(
-        ctx: typer.Context, edition: str = typer.Argument(..., help="Edition slug or folder")
+        ctx: typer.Context,
+        edition: str = typer.Argument(..., help="Edition slug or folder"),
+        quiet: bool = QUIET,
+        as_json: bool = AS_JSON,
     ) -> None:
         """Re-queue deferred rows and temporary failures, then send them."""
         settings = settings_from(ctx)
         folder = edition_path(settings, edition)
-        with progress_bar(f"Retrying {folder.name}") as update:
+        mode = Mode(quiet, as_json)
+        with reporting(f"Retrying {folder.name}", mode) as update:
             result = service.retry(settings, folder, progress=update)
-        err_console.print(f"{result.added} row(s) re-queued")
-        _summary(result)
+        if not as_json:
+            err_console.print(f"{result.added} row(s) re-queued")
+        _summary(result, mode)
 
     @app.command()
     def pause(
@@ -201,11 +249,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def resume(
-        ctx: typer.Context, edition: str = typer.Argument(..., help="Edition slug or folder")
+        ctx: typer.Context,
+        edition: str = typer.Argument(..., help="Edition slug or folder"),
+        quiet: bool = QUIET,
+        as_json: bool = AS_JSON,
     ) -> None:
-        """Resume a paused send and carry it on to the end."""
+        """Resume a paused (or stopped) send and carry it on to the end."""
         settings = settings_from(ctx)
         folder = edition_path(settings, edition)
-        with progress_bar(f"Sending {folder.name}") as update:
+        mode = Mode(quiet, as_json)
+        with reporting(f"Sending {folder.name}", mode) as update:
             result = service.resume(settings, folder, progress=update)
-        _summary(result)
+        _summary(result, mode)

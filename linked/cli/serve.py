@@ -16,9 +16,15 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
         port: int = typer.Option(8000, "--port", help="Port to listen on"),
+        proxy_headers: bool = typer.Option(
+            False,
+            "--proxy-headers",
+            help="Behind a reverse proxy on this host: believe its X-Forwarded-For "
+            "(proxies elsewhere: the trusted_proxies setting)",
+        ),
     ) -> None:
         """Serve the web app, run scheduled sends and deliver; SIGTERM stops gracefully."""
-        run_server(settings_from(ctx), host, port)
+        run_server(settings_from(ctx), host, port, proxy_headers=proxy_headers)
 
     @app.command()
     def worker(ctx: typer.Context) -> None:

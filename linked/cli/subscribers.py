@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from linked import retention
 from linked.cli.common import console, err_console, settings_from
 from linked.subscribers import admin
 from linked.subscribers.models import SubscriberStatus
@@ -151,6 +152,23 @@ def erase_command(
         typer.confirm(f"Erase everything stored about {email}?", abort=True)
     admin.erase_subscriber(settings_from(ctx), email)
     console.print(f"erased {email.strip()}")
+
+
+@subscribers_app.command("purge")
+def purge_command(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be deleted."),
+) -> None:
+    """Delete what is past its retention time (also done daily by linked serve / worker)."""
+    report = retention.run_purge(settings_from(ctx), dry_run=dry_run)
+    if dry_run:
+        console.print(
+            f"would delete {report.pending_deleted} unconfirmed sign-ups and clear the "
+            f"address from {report.deliveries_cleared} delivery rows",
+            markup=False,
+        )
+    else:
+        console.print(str(report), markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,9 @@ from linked.edition import Edition
 from linked.errors import LinkedError
 from linked.settings import Settings
 
+#: The logo's file name beside a locally written ``email.html``.
+LOGO_FILE = "logo.png"
+
 
 @dataclass(frozen=True)
 class ComposedEmail:
@@ -41,6 +44,7 @@ class Composer:
         self.settings = settings
         self.env = environment(settings)
         self.renderer = Renderer(settings.base_url)
+        self.local_renderer = Renderer(None)
 
     def _common(self) -> dict[str, Any]:
         base = self.settings.base_url
@@ -64,10 +68,16 @@ class Composer:
             raise LinkedError(f"email template {name!r} is not valid MJML: {exc}") from exc
         return _native_article(html), _tidy_text(text)
 
-    def edition(self, edition: Edition) -> ComposedEmail:
-        view = self.renderer.edition(edition)
+    def edition(self, edition: Edition, *, local_files: bool = False) -> ComposedEmail:
+        """The edition's email. ``local_files``: its images and the logo as relative URLs
+        (``images/x.png``, :data:`LOGO_FILE`), for an ``email.html`` written beside copies
+        of them and opened from disk; links to pages stay absolute."""
+        view = (self.local_renderer if local_files else self.renderer).edition(edition)
+        common = self._common()
+        if local_files:
+            common["logo_url"] = LOGO_FILE
         context = {
-            **self._common(),
+            **common,
             "edition": edition,
             "welcome_html": Markup(view.welcome_html),
             "welcome_text": view.welcome_text,

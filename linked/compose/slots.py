@@ -13,8 +13,9 @@ from collections.abc import Mapping
 
 from markupsafe import Markup
 
-#: Every slot a template may use. ``greeting`` is a whole line ("Hello Sam,").
-SLOTS = ("greeting", "unsubscribe_url")
+#: Every slot a template may use. ``greeting`` is a whole line ("Hello Sam,");
+#: ``confirm_url`` is the confirmation mail's link, composed once for every requester.
+SLOTS = ("greeting", "unsubscribe_url", "confirm_url")
 
 MARKER = re.compile(r"%%LINKED_([A-Z_]+)%%")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
+from linked.compose.columns import columns
 from linked.compose.markdown import parser
 
 WIDTH = 72
@@ -82,7 +83,22 @@ class TextRenderer:
             return textwrap.indent(node.content.rstrip("\n"), "    ")
         if kind == "hr":
             return "-" * 20
+        if kind == "table":
+            return self._table(node, refs, resolve)
         return self._inline(node, refs, resolve)
+
+    def _table(self, node: SyntaxTreeNode, refs: References, resolve: Callable[[str], str]) -> str:
+        """Cells read row by row, so link numbers run in reading order."""
+        rows: list[list[str]] = []
+        aligns: list[str] = []
+        for part in node.children:  # thead, tbody
+            for tr in part.children:
+                if not aligns:
+                    aligns = [_align(cell) for cell in tr.children]
+                rows.append([self._inline(cell, refs, resolve).strip() for cell in tr.children])
+        if not rows:
+            return ""
+        return columns(rows[0], rows[1:], aligns, WIDTH)
 
     def _inline(self, node: SyntaxTreeNode, refs: References, resolve: Callable[[str], str]) -> str:
         parts: list[str] = []
@@ -102,8 +118,11 @@ class TextRenderer:
                 url = resolve(str(child.attrs.get("href", "")))
                 label = self._inline(child, refs, resolve)
                 shown = url.removeprefix("mailto:")
+                bare = url.removeprefix("https://").removeprefix("http://")
                 if label.strip() in (url, shown):
                     parts.append(shown)
+                elif label.strip() == bare:  # a bare www.… link: show it whole
+                    parts.append(url)
                 else:
                     parts.append(f"{label} [{refs.add(url)}]")
             elif kind == "image":
@@ -112,6 +131,11 @@ class TextRenderer:
             else:  # em, strong and anything else: keep the words
                 parts.append(self._inline(child, refs, resolve))
         return "".join(parts)
+
+
+def _align(cell: SyntaxTreeNode) -> str:
+    style = str(cell.attrs.get("style", ""))
+    return style.removeprefix("text-align:") if style.startswith("text-align:") else "left"
 
 
 def _wrap(text: str) -> str:

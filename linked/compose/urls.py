@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import quote, urljoin, urlsplit
 
 
@@ -22,3 +23,23 @@ def is_relative(url: str) -> bool:
     """True for ``images/x.png`` or ``../y``; false for schemes, ``//host`` and ``#anchors``."""
     parts = urlsplit(url)
     return not (parts.scheme or parts.netloc or url.startswith("#"))
+
+
+#: Host names only a local network resolves.
+_PRIVATE_SUFFIXES = (".local", ".internal", ".lan", ".home.arpa")
+
+
+def host_kind(host: str) -> str | None:
+    """``"local"`` for this computer, ``"private"`` for a local network, else None."""
+    host = host.lower().strip("[]").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return "local"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return "private" if host.endswith(_PRIVATE_SUFFIXES) else None
+    if ip.is_loopback or ip.is_unspecified:
+        return "local"
+    if ip.is_private or ip.is_link_local:
+        return "private"
+    return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from linked.compose.markdown import EmailMarkdown
 from linked.compose.text import References, TextRenderer
@@ -46,16 +47,24 @@ class EditionView:
 class Renderer:
     """Markdown → HTML and text for one edition at a time; reusable across editions."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str | None) -> None:
+        """``base_url`` None: an edition's files keep relative URLs (``images/x.png``), for
+        pages and files that sit in the edition's own folder (archive page, ``email.html``)."""
         self.base_url = base_url
         self.html = EmailMarkdown()
         self.text = TextRenderer()
 
     def edition(self, edition: Edition) -> EditionView:
         def resolve(url: str) -> str:
-            return asset_url(self.base_url, edition.slug, url) if is_relative(url) else url
+            if not is_relative(url):
+                return url
+            if self.base_url is None:
+                return quote(url, safe="/#?&=%:@")
+            return asset_url(self.base_url, edition.slug, url)
 
         refs = References()
+        # The welcome comes first in the email, so its links take the first numbers.
+        welcome_text = self.text.render(edition.welcome, refs, resolve)
         sections = []
         for section in edition.sections:
             level = 3 if section.title else 2
@@ -64,7 +73,7 @@ class Renderer:
         return EditionView(
             edition=edition,
             welcome_html=self.html.render(edition.welcome, resolve, heading_offset=1),
-            welcome_text=self.text.render(edition.welcome, refs, resolve),
+            welcome_text=welcome_text,
             sections=tuple(sections),
         )
 

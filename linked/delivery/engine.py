@@ -16,7 +16,13 @@ its subscriber stopped being confirmed), and every move is committed:
   until ``max_attempts``, then ``failed``. 5xx: ``failed`` with the reply; a 5.1.x
   reply also records a hard bounce for the subscriber. A refused connection trips
   the shared circuit breaker: every worker waits, no attempt is charged, and the
-  send carries on by itself when the server answers again.
+  send carries on by itself when the server answers again. A connection refused
+  while others work lowers the pool's concurrency instead; a rate-limit reply
+  (4.7.x) slows the whole send (:mod:`linked.delivery.pace`); neither charges an
+  attempt.
+* Session-level refusals (:class:`~linked.transport.SessionRefused`: wrong password,
+  untrusted certificate) stop the whole send at once: no row changes state, claimed
+  rows go back to ``queued``, and :meth:`DeliveryRun.run` raises the refusal.
 * Pause: workers read the ``send.status`` flag (refreshed every ``poll_seconds``)
   between messages; claimed rows not yet sent go back to ``queued``.
 
@@ -52,10 +58,12 @@ from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.store import Job, Outcome
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
-from linked.transport import Transport, TransportError
+from linked.transport import SessionRefused, Throttled, Transport, TransportError
 
 #: A message whose connection drops this many times in a row is deferred like a 4xx.
 MAX_DROPS = 3
+#: A message refused this many times by rate-limit replies is deferred like a 4xx.
+MAX_THROTTLES = 12
 
 
 @dataclass
@@ -70,6 +78,8 @@ class Progress:
     sent_now: int = 0
     started: float = field(default_factory=time.monotonic)
     waiting: str = ""
+    #: The connections and rate in use, and why (empty until the relay has limited them).
+    pacing: str = ""
 
     @property
     def done(self) -> int:
@@ -144,6 +154,8 @@ class DeliveryRun:
         self.progress = Progress()
         self.owner = store.new_owner()
         self.paused = False
+        #: The session-level refusal that stopped this run, raised by :meth:`run`.
+        self.refused: SessionRefused | None = None
         self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=self.options.claim_batch)
         self._unsent: list[Job] = []
         self._pending: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
@@ -183,6 +195,9 @@ class DeliveryRun:
             await asyncio.to_thread(
                 store.release, self.db, self.owner, [job.id for job in self._unsent]
             )
+            await asyncio.to_thread(store.set_pacing, self.db, self.edition, self.pacing())
+        if self.refused is not None:
+            raise self.refused
         if result == SendStatus.done.value:
             await asyncio.to_thread(store.set_send_status, self.db, self.edition, "done")
         return result
@@ -195,6 +210,27 @@ class DeliveryRun:
     def _report(self) -> None:
         if self.on_progress is not None:
             self.on_progress(self.progress)
+
+    def pacing(self) -> str:
+        """The connections and rate in use and why, or "" while nothing limits them."""
+        pool = self.transport.describe() if isinstance(self.transport, SMTPPool) else ""
+        if isinstance(self.transport, SMTPPool) and pool == f"{self.transport.size} connections":
+            pool = ""
+        rate = self.limiter.describe()
+        return "; ".join(part for part in (pool, rate) if part)
+
+    def _note_pacing(self) -> None:
+        if (pacing := self.pacing()) != self.progress.pacing:
+            self.progress.pacing = pacing
+            self._report()
+
+    def _halt(self, refused: SessionRefused) -> None:
+        """A session-level refusal: stop every worker; rows not sent stay as they were."""
+        if self.refused is None:
+            self.refused = refused
+            self.progress.waiting = str(refused)
+            self._report()
+        self.paused = True
 
     # Feeder: claims batches and decides when the send is done --------------
 
@@ -313,30 +349,54 @@ class DeliveryRun:
             message = self.prepared.render(recipient)
         except Exception as exc:  # this recipient's values cannot make a message
             return failed(exc)
-        drops = 0
+        drops = throttles = 0
+        pace = self.limiter.pace
         while True:
             await self.breaker.wait()
             if self.paused:
                 return None
             await self.limiter.acquire()
+            if self.paused:
+                pace.other()
+                return None
             if pending:
                 await self._settle(pending, 1)
             try:
                 reply = await self._send(job, message, lane, following)
+            except SessionRefused as exc:
+                pace.other()
+                self._halt(exc)
+                return None
             except ConnectionFailure as exc:
+                pace.other()
                 if exc.during_message:
                     drops += 1
                     if drops >= MAX_DROPS:
                         return Outcome("temporary", exc.reply, exc.code)
+                elif exc.limited:
+                    self._note_pacing()
                 elif self.progress.waiting != exc.reply:
                     self.progress.waiting = f"SMTP server unreachable: {exc.reply}"
                     self._report()
                 continue
+            except Throttled as exc:
+                throttles += 1
+                if throttles >= MAX_THROTTLES:
+                    pace.other()
+                    return Outcome("temporary", exc.reply, exc.code)
+                pace.throttled(exc.reply)
+                self._note_pacing()
+                continue
             except TransportError as exc:
+                pace.other()
                 kind = "permanent" if exc.permanent else "temporary"
                 return Outcome(kind, exc.reply, exc.code)
             except Exception as exc:  # a fault with this message only: fail its row, go on
+                pace.other()
                 return failed(exc)
+            pace.accepted()
+            if pace.active:
+                self._note_pacing()
             if self.progress.waiting:
                 self.progress.waiting = ""
             return Outcome("sent", reply)
@@ -414,8 +474,12 @@ class DeliveryRun:
 
     async def _watch(self) -> None:
         renewed = time.monotonic()
+        written: str | None = None
         while True:
             await asyncio.sleep(self.options.poll_seconds)
+            if (pacing := self.pacing()) != written:
+                await asyncio.to_thread(store.set_pacing, self.db, self.edition, pacing)
+                written = pacing
             status = await asyncio.to_thread(store.send_status, self.db, self.edition)
             if status == SendStatus.paused.value:
                 self.paused = True

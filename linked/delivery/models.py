@@ -60,6 +60,8 @@ class Send(SQLModel, table=True):
     #: The edition as composed when planned (JSON of subject, preheader, html, text), so a
     #: worker without the edition files sends exactly what was checked.
     content: str | None = Field(default=None, sa_type=sa.Text)
+    #: The connections and rate in use and why, written while the send runs (``linked status``).
+    pacing: str | None = Field(default=None, sa_type=sa.String(1000))
 
 
 class Delivery(SQLModel, table=True):

@@ -10,6 +10,9 @@ rate algorithm): the time from which it is empty. Giving out a slot moves ``tat`
 interval on. Because the state is a single number it lives in the database
 (:mod:`linked.delivery.quota`), and every worker process on every machine reserves
 slots from the same rows, a few at a time: the limit is global, not per worker.
+
+On top of these, :class:`~linked.delivery.pace.Pace` slows the send down when the relay
+answers with rate-limit replies (``RateLimiter.pace``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from linked.delivery.pace import Pace
 
 #: A reservation: ``reserve(count)`` returns ``count`` delays in seconds from now.
 Reserve = Callable[[int], Sequence[float]]
@@ -97,15 +102,22 @@ class RateLimiter:
         self.reserve = reserve
         self.chunk = max(1, chunk)
         self.clock = clock
+        self.pace = Pace()
         self._slots: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     @property
     def unlimited(self) -> bool:
-        return self.reserve is None
+        return self.reserve is None and not self.pace.active
+
+    def describe(self) -> str:
+        """The rate in use and why; empty when nothing limits it."""
+        return self.pace.describe()
 
     async def acquire(self) -> None:
         """Wait for this message's slot."""
+        if self.pace.active:
+            await self.pace.wait()
         if self.reserve is None:
             return
         async with self._lock:  # one reservation at a time keeps slots in order

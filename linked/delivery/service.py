@@ -33,7 +33,8 @@ from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings
 from linked.subscribers.tokens import unsubscribe_url
-from linked.transport import SMTPURL, Transport, TransportError, open_transport
+from linked.transport import SMTPURL, Transport, TransportError, open_transport, smtp_session
+from linked.transport.guard import refuse_local_links
 
 PROOF_PREFIX = "[Proof] "
 
@@ -62,6 +63,8 @@ class StatusReport:
     holders: list[store.Holder] = field(default_factory=list)
     #: Recipients now ``bounced`` or ``complained`` (bounces and complaints after the send).
     lost: Counter[str] = field(default_factory=Counter)
+    #: The connections and rate the send last ran at, and why ("" = nothing limited them).
+    pacing: str = ""
 
     @property
     def sending_now(self) -> list[store.Holder]:
@@ -125,11 +128,16 @@ def prepare_planned(settings: Settings, db: Engine, edition: str) -> PreparedMes
 def make_transport(settings: Settings) -> Transport:
     """The SMTP pool when ``LINKED_SMTP_URL`` is set, else the ``outbox/`` folder."""
     if settings.smtp_url:
+        refuse_local_links(settings)
+        url = SMTPURL.parse(settings.smtp_url)
+        context, helo = smtp_session(settings, url)
         return SMTPPool(
-            SMTPURL.parse(settings.smtp_url),
+            url,
             size=settings.smtp_pool_size,
             max_per_connection=settings.smtp_max_per_connection,
             breaker=CircuitBreaker(),
+            tls_context=context,
+            helo_name=helo,
         )
     return open_transport(settings)
 
@@ -265,6 +273,7 @@ def send_status(settings: Settings, edition: str | Path) -> StatusReport:
                 store.errors_by_reply(db, slug),
                 store.holders(db, slug),
                 store.lost_recipients(db, slug),
+                send.pacing or "",
             )
     finally:
         db.dispose()

@@ -430,6 +430,12 @@ def set_send_status(engine: Engine, edition: str, status: str) -> bool:
         return bool(result.rowcount)
 
 
+def set_pacing(engine: Engine, edition: str, pacing: str) -> None:
+    """Record the connections and rate a running send uses, and why (see the engine)."""
+    with engine.begin() as conn:
+        conn.execute(S.update().where(S.c.edition == edition).values(pacing=pacing[:1000]))
+
+
 def sent_rate(engine: Engine, edition: str) -> float | None:
     """Messages per second between the first and the last ``sent_at``; None before two."""
     with engine.connect() as conn:

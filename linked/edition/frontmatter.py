@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from linked.edition.yaml_hints import explain
 from linked.errors import Problem
 
 _RESOLVERS = {
@@ -59,23 +60,46 @@ def read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _closing_line(lines: list[str]) -> int | None:
+    """The index of the line that closes the front matter, or None when there is none."""
+    if not lines or lines[0].strip() != "---":
+        return None
+    return next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+
+
 def parse(path: Path) -> Document:
     """Parse ``---`` delimited YAML front matter followed by a Markdown body."""
-    text = read_text(path)
-    lines = text.split("\n")
+    lines = read_text(path).split("\n")
     if not lines or lines[0].strip() != "---":
         raise FrontMatterError(
             Problem(path, "no front matter: the file must start with a line '---'", 1)
         )
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-    except StopIteration:
+    end = _closing_line(lines)
+    if end is None:
         raise FrontMatterError(
             Problem(path, "front matter is not closed: add a line '---' after it", 1)
-        ) from None
+        )
     source = "\n".join(lines[1:end])
     meta, key_lines = _load_yaml(path, source, first_line=2)
     return Document(meta, key_lines, "\n".join(lines[end + 1 :]).strip("\n"), end + 2)
+
+
+def body_of(path: Path) -> tuple[str, int] | None:
+    """The Markdown body and its first line, without reading the front matter's YAML.
+
+    ``linked check`` lints a body even when its front matter is broken. A file with no
+    front matter is all body; one whose front matter never closes has none (None).
+    """
+    try:
+        lines = read_text(path).split("\n")
+    except (OSError, FrontMatterError):
+        return None
+    if not lines or lines[0].strip() != "---":
+        return "\n".join(lines), 1
+    end = _closing_line(lines)
+    if end is None:
+        return None
+    return "\n".join(lines[end + 1 :]).strip("\n"), end + 2
 
 
 def _load_yaml(path: Path, source: str, first_line: int) -> tuple[dict[str, Any], dict[str, int]]:
@@ -95,7 +119,7 @@ def _load_with(
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark else first_line
-        reason = exc.problem or exc.context or "invalid YAML"
+        reason = explain(exc.problem or exc.context or "invalid YAML", exc.context or "")
         raise FrontMatterError(
             Problem(path, f"invalid YAML in front matter: {reason}", line)
         ) from None

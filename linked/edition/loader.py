@@ -71,17 +71,22 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def article_files(folder: Path) -> list[Path]:
+    """The article files of an edition folder, in sending (filename) order."""
+    return sorted(
+        p
+        for p in folder.glob("*.md")
+        if p.name != EDITION_FILE and not p.name.startswith(("_", "."))
+    )
+
+
 def load_edition(folder: Path, zone: ZoneInfo | None = None) -> Edition:
     """Load and validate ``folder``; naive ``send_at`` times are read in ``zone``."""
     folder = folder.resolve()
     problems: list[Problem] = []
     if not folder.is_dir():
         raise EditionError([Problem(folder, "edition folder does not exist")])
-    article_paths = sorted(
-        p
-        for p in folder.glob("*.md")
-        if p.name != EDITION_FILE and not p.name.startswith(("_", "."))
-    )
+    article_paths = article_files(folder)
     head = folder / EDITION_FILE
     if not head.is_file():
         if not article_paths:

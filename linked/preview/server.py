@@ -88,6 +88,8 @@ def create_preview_app(settings: Settings, folder: Path) -> FastAPI:
 
     @app.get("/editions/{slug}/{name:path}")
     async def asset(slug: str, name: str) -> Response:
+        if not _plain(slug) or not _plain(name):
+            return PlainTextResponse("not found", status_code=404)
         target = (folder / name).resolve()
         if slug != folder.name or not target.is_relative_to(folder) or not target.is_file():
             return PlainTextResponse("not found", status_code=404)
@@ -95,6 +97,8 @@ def create_preview_app(settings: Settings, folder: Path) -> FastAPI:
 
     @app.get("/static/{name}")
     async def static(name: str) -> Response:
+        if not _plain(name):
+            return PlainTextResponse("not found", status_code=404)
         for templates in template_dirs(settings):
             path = (templates / "static" / name).resolve()
             if path.is_relative_to(templates / "static") and path.is_file():
@@ -102,6 +106,11 @@ def create_preview_app(settings: Settings, folder: Path) -> FastAPI:
         return PlainTextResponse("not found", status_code=404)
 
     return app
+
+
+def _plain(part: str) -> bool:
+    """A path part with no control character or undecodable byte (a NUL would be a 500)."""
+    return part.isprintable() and "\ufffd" not in part
 
 
 def serve_preview(

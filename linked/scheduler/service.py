@@ -80,8 +80,8 @@ def schedule_edition(
     now = now or datetime.now(UTC)
     if when <= now:
         raise LinkedError(
-            f"{when:%Y-%m-%d %H:%M %Z} is in the past (it is now "
-            f"{now.astimezone(settings.zone):%Y-%m-%d %H:%M %Z}); choose a later time"
+            f"{when:%Y-%m-%d %H:%M:%S %Z} is in the past (it is now "
+            f"{now.astimezone(settings.zone):%Y-%m-%d %H:%M:%S %Z}); choose a later time"
         )
     with _job_store(settings) as scheduler:
         scheduler.add(slug, when)

@@ -21,6 +21,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from linked.delivery import store
 from linked.delivery.engine import DeliveryRun
 from linked.delivery.models import Delivery, Send
 from linked.delivery.returnpath import return_paths
@@ -29,6 +30,7 @@ from linked.errors import LinkedError
 from linked.scheduler import events
 from linked.settings import Settings
 from linked.subscribers.tokens import unsubscribe_url
+from linked.transport import SessionRefused
 
 log = logging.getLogger("linked.worker")
 S = Send.__table__  # type: ignore[attr-defined]
@@ -109,6 +111,16 @@ class DeliveryWorker:
         log.info("event=worker.deliver edition=%s", edition)
         try:
             status = await run.run()
+        except SessionRefused as exc:
+            # No further login until the operator fixes the setting and resumes the send.
+            await asyncio.to_thread(store.set_send_status, self.db, edition, "paused")
+            log.error(
+                "event=worker.refused edition=%s detail=%r action=%r",
+                edition,
+                str(exc),
+                f"fix the setting, then: linked resume {edition}",
+            )
+            return
         finally:
             self._current = None
             await transport.close()

@@ -1,27 +1,25 @@
-"""The administrator's operations, one function per ``linked subscribers`` command.
+"""The command line's facades, one function per ``linked subscribers`` command.
 
 Each opens the database named by the settings (applying migrations first, as the
-app does on start), works in one transaction, and returns plain data for the CLI.
+app does on start), calls the same function in :mod:`linked.subscribers.manage`
+as the console does, as ``cli:<login>``, in one transaction, and returns plain data.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from linked.db.engine import make_engine
-from linked.db.migrate import upgrade
+from linked.accounts.audit import Actor
+from linked.db.session import open_session
 from linked.errors import LinkedError
 from linked.settings import Settings
-from linked.subscribers import exporter, importer, mail, privacy, service
+from linked.subscribers import importer, mail, manage, service
 from linked.subscribers.models import Subscriber, SubscriberStatus
 
 
@@ -37,18 +35,6 @@ class SubscriberRow:
     source: str
 
 
-@contextmanager
-def open_session(settings: Settings) -> Iterator[Session]:
-    """A session on a migrated database; the engine is disposed afterwards."""
-    engine = make_engine(settings)
-    try:
-        upgrade(settings, engine)
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def add_subscriber(
     settings: Settings,
     email: str,
@@ -59,9 +45,10 @@ def add_subscriber(
 ) -> SubscriberRow:
     """Add one address (confirmed only with consent given elsewhere)."""
     with open_session(settings) as session:
-        subscriber, confirmation = service.add(
+        subscriber, confirmation = manage.add(
             session,
             settings,
+            Actor.cli(),
             email,
             name,
             consent_given_elsewhere=consent_given_elsewhere,
@@ -90,10 +77,12 @@ def import_file(
     except (OSError, UnicodeDecodeError) as exc:
         raise LinkedError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
     with open_session(settings) as session:
-        report = importer.import_rows(
+        report = manage.import_csv(
             session,
             settings,
+            Actor.cli(),
             lines,
+            filename=path.name,
             consent_given_elsewhere=consent_given_elsewhere,
             send_confirmations=send_confirmations,
         )
@@ -108,13 +97,17 @@ def export_subscribers(
 ) -> int:
     """Write the list as spreadsheet-safe CSV; return the number of rows."""
     with open_session(settings) as session:
-        return exporter.export_csv(session, out, status)
+        count = manage.export_csv(session, Actor.cli(), out, status)
+        session.commit()
+        return count
 
 
 def export_person(settings: Settings, email: str) -> dict[str, Any]:
     """One person's data as JSON-ready data."""
     with open_session(settings) as session:
-        return privacy.person_data(session, email)
+        data = manage.person_data(session, Actor.cli(), email)
+        session.commit()
+        return data
 
 
 def list_subscribers(
@@ -132,21 +125,16 @@ def list_subscribers(
 def count_subscribers(settings: Settings) -> dict[SubscriberStatus, int]:
     """How many subscribers are in each status (all statuses, zeros included)."""
     with open_session(settings) as session:
-        counts = dict.fromkeys(SubscriberStatus, 0)
-        query = (
-            select(Subscriber.status, func.count())
-            .where(col(Subscriber.erased_at).is_(None))
-            .group_by(col(Subscriber.status))
-        )
-        for status, number in session.exec(query):
-            counts[SubscriberStatus(status)] = number
-        return counts
+        return manage.counts(session)
 
 
 def remove_subscriber(settings: Settings, email: str) -> SubscriberRow:
     """Unsubscribe an address on the person's behalf (the consent log is kept)."""
     with open_session(settings) as session:
-        subscriber = service.remove(session, email)
+        subscriber = service.find(session, email)
+        if subscriber is None:
+            raise LinkedError(f"{email.strip()} is not on the list")
+        manage.unsubscribe(session, Actor.cli(), subscriber, source="cli")
         session.commit()
         return _row(subscriber)
 
@@ -154,7 +142,7 @@ def remove_subscriber(settings: Settings, email: str) -> SubscriberRow:
 def erase_subscriber(settings: Settings, email: str) -> None:
     """Erase a person's data, keeping a hashed suppression entry."""
     with open_session(settings) as session:
-        privacy.erase(session, email)
+        manage.erase(session, Actor.cli(), email)
         session.commit()
 
 

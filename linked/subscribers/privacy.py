@@ -13,6 +13,7 @@ from linked.subscribers.bounces import history as bounce_history
 from linked.subscribers.models import (
     BounceEvent,
     ConsentEvent,
+    Notice,
     SubscriberStatus,
     Suppression,
     utcnow,
@@ -89,6 +90,8 @@ def erase(session: Session, email: str, *, now: datetime | None = None) -> None:
     session.execute(delete(ConsentEvent).where(col(ConsentEvent.subscriber_id) == subscriber.id))
     # A bounce's diagnostic text usually quotes the address.
     session.execute(delete(BounceEvent).where(col(BounceEvent.subscriber_id) == subscriber.id))
+    # A queued confirmation or welcome holds the address: it must not be sent either.
+    session.execute(delete(Notice).where(col(Notice.subscriber_id) == subscriber.id))
     placeholder = f"erased-{subscriber.id}@erased.invalid"
     before = subscriber.status
     subscriber.email = subscriber.email_key = placeholder

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import Connection, func
 from sqlmodel import Session, col, delete, select
 
 from linked.errors import LinkedError
 from linked.settings import Settings
-from linked.subscribers import bounces, ratelimit
+from linked.subscribers import bounces, ratelimit, statements
 from linked.subscribers.addresses import Address, clean_name, normalise, suppression_hash
 from linked.subscribers.models import (
     ConsentEvent,
@@ -46,6 +47,8 @@ class Mailing:
     subscriber_id: int
     email: str
     name: str | None
+    #: For a confirmation: the consent event that made the subscription pending.
+    generation: int | None = None
 
 
 class ConfirmOutcome(StrEnum):
@@ -96,17 +99,40 @@ def transition(
     session.add(subscriber)
     session.flush()  # assigns the id of a new subscriber for the event below
     assert subscriber.id is not None
-    session.add(
-        ConsentEvent(
-            subscriber_id=subscriber.id,
-            from_status=before,
-            to_status=to,
-            at=now,
-            source=source[:100],
-            ip=ip,
-            detail=detail,
+    record_event(session.connection(), subscriber.id, before, to, source, ip, detail, now)
+
+
+def record_event(
+    connection: Connection,
+    subscriber_id: int,
+    before: SubscriberStatus | None,
+    to: SubscriberStatus,
+    source: str,
+    ip: str | None,
+    detail: str | None,
+    now: datetime,
+) -> int:
+    """Write one consent event; return its id. Only :func:`transition` and sign-up call it."""
+    values = {
+        "subscriber_id": subscriber_id,
+        "from_status": before,
+        "to_status": to,
+        "at": now,
+        "source": source[:100],
+        "ip": ip,
+        "detail": detail,
+    }
+    return int(connection.execute(statements.INSERT_EVENT, values).scalar_one())
+
+
+def pending_generation(session: Session, subscriber_id: int) -> int | None:
+    """The id of the consent event that last made this subscriber pending (None: never)."""
+    return session.exec(
+        select(func.max(ConsentEvent.id)).where(
+            col(ConsentEvent.subscriber_id) == subscriber_id,
+            col(ConsentEvent.to_status) == S.pending,
         )
-    )
+    ).one()
 
 
 def confirmation_mail(
@@ -117,22 +143,41 @@ def confirmation_mail(
     Counts it (``confirmations_sent``, ``confirmation_sent_at``) whoever asks: the
     form, ``subscribers add --send-confirmation`` or an import.
     """
+    session.add(subscriber)
+    session.flush()
+    assert subscriber.id is not None
+    mailing = _confirmation(
+        session, settings, subscriber.id, subscriber.email, subscriber.email_key, None, now
+    )
+    session.expire(subscriber, ["confirmations_sent", "confirmation_sent_at"])  # counted in SQL
+    return mailing
+
+
+def _confirmation(
+    session: Session,
+    settings: Settings,
+    subscriber_id: int,
+    email: str,
+    key: str,
+    generation: int | None,
+    now: datetime,
+) -> Mailing | None:
     allowed = ratelimit.allow(
         session,
         ratelimit.CONFIRM_MAIL_PER_ADDRESS,
-        subscriber.email_key,
+        key,
         settings.confirm_mail_limit,
         ratelimit.ADDRESS_WINDOW,
         now,
     )
     if not allowed:
         return None
-    subscriber.confirmation_sent_at = now
-    subscriber.confirmations_sent += 1
-    session.add(subscriber)
-    session.flush()
-    assert subscriber.id is not None
-    return Mailing(subscriber.id, subscriber.email, subscriber.name)
+    connection = session.connection()
+    connection.execute(statements.COUNT_CONFIRMATION, {"p_id": subscriber_id, "p_now": now})
+    if generation is None:
+        generation = pending_generation(session, subscriber_id)
+    # No name: a confirmation goes to an address nobody has verified yet.
+    return Mailing(subscriber_id, email, None, generation)
 
 
 def subscribe(
@@ -164,55 +209,87 @@ def subscribe(
         now,
     ):
         raise RateLimited("too many subscribe requests from your network; try again later")
-    subscriber = session.exec(
-        select(Subscriber).where(col(Subscriber.email_key) == address.key)
-    ).first()
-    if subscriber is None:
-        subscriber = Subscriber(
-            email=address.email,
-            email_key=address.key,
-            name=name,
-            source=source,
-            ip=ip,
-            created_at=now,
-            updated_at=now,
+    # Core statements built once (see linked.subscribers.statements): this runs per request.
+    connection = session.connection()
+    row = connection.execute(statements.FIND, {"p_key": address.key}).first()
+    if row is None:
+        values = {
+            "email": address.email,
+            "email_key": address.key,
+            "name": name,
+            "status": S.pending,
+            "created_at": now,
+            "updated_at": now,
+            "source": source[:100],
+            "ip": ip,
+            "confirmations_sent": 0,
+            "soft_bounces": 0,
+        }
+        subscriber_id = int(connection.execute(statements.INSERT_SUBSCRIBER, values).scalar_one())
+        generation: int | None = record_event(
+            connection, subscriber_id, None, S.pending, source, ip, None, now
         )
-        transition(session, subscriber, S.pending, source=source, ip=ip, now=now)
-    elif subscriber.status is S.confirmed:
-        return None
-    elif subscriber.status is not S.pending:
-        # Leaving (or bouncing) ends consent: coming back needs a fresh confirmation.
-        subscriber.source, subscriber.ip = source, ip
-        subscriber.name = name or subscriber.name
-        transition(
-            session,
-            subscriber,
-            S.pending,
-            source=source,
-            ip=ip,
-            now=now,
-            detail=f"subscribed again after {subscriber.status.value}",
-        )
-    elif name and not subscriber.name:
-        subscriber.name = name
-    return confirmation_mail(session, settings, subscriber, now)
+        email_to = address.email
+    else:
+        subscriber_id, email_to, known_name, status = row
+        status = S(status)
+        if status is S.confirmed:
+            # The same counting as for anyone else, so the answer takes as long (no enumeration).
+            ratelimit.allow(
+                session,
+                ratelimit.CONFIRM_MAIL_PER_ADDRESS,
+                address.key,
+                settings.confirm_mail_limit,
+                ratelimit.ADDRESS_WINDOW,
+                now,
+            )
+            return None
+        if status is not S.pending:
+            # Leaving (or bouncing) ends consent: coming back needs a fresh confirmation
+            # (what transition() does for a change to pending, in two statements).
+            params = {
+                "p_id": subscriber_id,
+                "p_status": S.pending,
+                "p_now": now,
+                "p_source": source[:100],
+                "p_ip": ip,
+                "p_name": name or known_name,
+            }
+            connection.execute(statements.BACK_TO_PENDING, params)
+            detail = f"subscribed again after {status.value}"
+            generation = record_event(
+                connection, subscriber_id, status, S.pending, source, ip, detail, now
+            )
+        else:
+            if name and not known_name:
+                connection.execute(statements.SET_NAME, {"p_id": subscriber_id, "p_name": name})
+            generation = None
+    return _confirmation(session, settings, subscriber_id, email_to, address.key, generation, now)
 
 
 def confirm(
     session: Session,
     subscriber_id: int,
     *,
+    generation: int | None = None,
     source: str = "web",
     ip: str | None = None,
     now: datetime | None = None,
 ) -> ConfirmResult:
-    """The person followed their confirmation link: pending becomes confirmed."""
+    """The person followed their confirmation link: pending becomes confirmed.
+
+    ``generation`` is the link's (see :func:`pending_generation`): a link made for an
+    earlier subscription of the same person confirms nothing. Only callers acting
+    for the person themselves, never a link, may leave it out.
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.erased_at is not None:
         return ConfirmResult(ConfirmOutcome.not_pending)
     if subscriber.status is S.confirmed:
         return ConfirmResult(ConfirmOutcome.already_confirmed)
     if subscriber.status is not S.pending:
+        return ConfirmResult(ConfirmOutcome.not_pending)
+    if generation is not None and generation != pending_generation(session, subscriber_id):
         return ConfirmResult(ConfirmOutcome.not_pending)
     transition(
         session,
@@ -288,10 +365,12 @@ def add(
     consent_given_elsewhere: bool = False,
     send_confirmation: bool = False,
     source: str = "cli",
+    consent_note: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Subscriber, Mailing | None]:
     """An administrator adds one address: confirmed only with consent given elsewhere.
 
+    ``consent_note`` (where and how they agreed) goes into the consent record.
     Returns the subscriber and, when it is pending and ``send_confirmation`` is asked,
     the confirmation mail to send (None when the address's daily limit is reached).
     """
@@ -323,7 +402,9 @@ def add(
             S.confirmed,
             source=source,
             now=now,
-            detail="consent given elsewhere",
+            detail=f"consent given elsewhere: {consent_note}"[:200]
+            if consent_note
+            else "consent given elsewhere",
         )
         return subscriber, None
     if subscriber.status is not S.pending or subscriber.id is None:

@@ -1,7 +1,9 @@
 """Signed tokens for confirm and unsubscribe links (itsdangerous, one salt per purpose).
 
-Confirm tokens expire after ``settings.confirm_token_days``; unsubscribe tokens never
-expire, because an old bulletin must still let its reader leave.
+Confirm tokens expire after ``settings.confirm_token_days`` and name the subscription
+as well as the subscriber (the consent event that made it pending): after leaving and
+subscribing again, a link from before is refused. Unsubscribe tokens never expire,
+because an old bulletin must still let its reader leave.
 """
 
 from __future__ import annotations
@@ -10,12 +12,9 @@ import base64
 import functools
 import hashlib
 import hmac
-import os
-import secrets
 import time
 from datetime import timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -24,8 +23,8 @@ from itsdangerous.serializer import Serializer
 
 from linked.errors import LinkedError
 from linked.settings import Settings
-
-SECRET_FILE = ".secret_key"
+from linked.signing import SECRET_FILE as SECRET_FILE
+from linked.signing import secret_key as secret_key
 
 
 class Purpose(StrEnum):
@@ -43,30 +42,6 @@ class BadToken(LinkedError):
 
 class ExpiredToken(BadToken):
     """The link was genuine but is too old."""
-
-
-def secret_key(settings: Settings) -> str:
-    """``settings.secret_key``, else a random key made once in ``subscribers/.secret_key``."""
-    if settings.secret_key:
-        return settings.secret_key
-    return _persisted_secret(settings.subscribers_dir / SECRET_FILE)
-
-
-def _persisted_secret(path: Path) -> str:
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        # O_EXCL: when two processes race, exactly one writes and both read its key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
-    return key
 
 
 class _TokenSerializer(URLSafeTimedSerializer):
@@ -145,9 +120,33 @@ def read_token(settings: Settings, purpose: Purpose, token: str) -> int:
     return value
 
 
-def confirm_url(settings: Settings, subscriber_id: int) -> str:
+def make_confirm_token(settings: Settings, subscriber_id: int, generation: int) -> str:
+    """A confirm token for one subscriber's one request to subscribe (``generation``)."""
+    return _serializer(settings, Purpose.confirm).dumps([subscriber_id, generation])
+
+
+def read_confirm_token(settings: Settings, token: str) -> tuple[int, int]:
+    """The subscriber id and generation in a confirm token; raises :class:`BadToken`."""
+    max_age = int(timedelta(days=settings.confirm_token_days).total_seconds())
+    try:
+        value = _serializer(settings, Purpose.confirm).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ExpiredToken("this link has expired") from exc
+    except (BadSignature, UnicodeError, ValueError) as exc:
+        raise BadToken("this link is not valid") from exc
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(type(part) is int and part > 0 for part in value)
+    ):
+        raise BadToken("this link is not valid")
+    return value[0], value[1]
+
+
+def confirm_url(settings: Settings, subscriber_id: int, generation: int) -> str:
     """The absolute link in a confirmation mail."""
-    return f"{settings.base_url}/confirm/{make_token(settings, Purpose.confirm, subscriber_id)}"
+    token = make_confirm_token(settings, subscriber_id, generation)
+    return f"{settings.base_url}/confirm/{token}"
 
 
 def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:

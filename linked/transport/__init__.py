@@ -10,11 +10,13 @@ from linked.transport.base import (
     MemoryTransport,
     PermanentFailure,
     SentMessage,
+    SessionRefused,
     TemporaryFailure,
+    Throttled,
     Transport,
     TransportError,
 )
-from linked.transport.factory import open_transport
+from linked.transport.factory import open_transport, smtp_session
 from linked.transport.outbox import OutboxTransport
 from linked.transport.smtp import SMTPURL, SMTPTransport
 
@@ -26,8 +28,11 @@ __all__ = [
     "PermanentFailure",
     "SMTPTransport",
     "SentMessage",
+    "SessionRefused",
     "TemporaryFailure",
+    "Throttled",
     "Transport",
     "TransportError",
     "open_transport",
+    "smtp_session",
 ]

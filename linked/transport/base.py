@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from linked.errors import LinkedError
 from linked.idn import SMTPUTF8_REFUSAL, UnmailableAddress, wire_address
 
 
@@ -54,6 +55,19 @@ class Envelope:
         if self.smtputf8 and not smtputf8:
             raise PermanentFailure(SMTPUTF8_REFUSAL)
         return self.smtputf8
+
+
+class Throttled(TemporaryFailure):
+    """The relay limits how fast it takes mail (a 4.7.x reply such as ``450 4.7.1 too much
+    mail``): the whole send slows down; the message is not at fault."""
+
+
+class SessionRefused(LinkedError):
+    """The relay refused the session itself (authentication, TLS trust): no message can go.
+
+    Not a :class:`TransportError`: it is never a message's failure. ``str()`` is the
+    message for the operator, naming the setting to change.
+    """
 
 
 class Transport(Protocol):

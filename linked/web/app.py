@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -15,23 +17,41 @@ from starlette.exceptions import HTTPException
 
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
+from linked.db.writes import WriteBatcher
 from linked.settings import Settings
-from linked.web import archive, subscribe, webhooks
+from linked.subscribers.sender import NoticeSender
+from linked.web import admin, archive, subscribe, webhooks
+from linked.web.limits import BodyLimit
 from linked.web.pages import Pages
+from linked.web.paths import RejectBadPaths
+from linked.web.security import SecurityHeaders, security_headers
 from linked.web.state import engine_of, pages_of
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
-    """The web app for ``settings``; migrations are applied on start unless ``migrate=False``."""
+    """The web app for ``settings``; migrations are applied on start unless ``migrate=False``.
+
+    Its lifespan runs the notice sender, which mails the confirmations and welcomes
+    the handlers queue.
+    """
     engine = make_engine(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await run_in_threadpool(upgrade, settings, engine)
+        sender = NoticeSender(settings, engine, poll_seconds=settings.worker_poll_seconds)
+        app.state.notice_sender = sender
+        task = asyncio.create_task(sender.run())
         try:
             yield
         finally:
+            sender.stop()
+            await task
+            app.state.notice_sender = None
+            await run_in_threadpool(app.state.write_batcher.close)
             engine.dispose()
 
     app = FastAPI(
@@ -44,13 +64,22 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.write_batcher = WriteBatcher(engine)
     app.state.pages = Pages(settings)
     app.include_router(subscribe.router)
     app.include_router(archive.router(settings))
     app.include_router(webhooks.router(settings))
+    app.include_router(admin.router(settings))
     app.add_api_route("/healthz", healthz, methods=["GET"], summary="Database reachable?")
     app.add_exception_handler(HTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(Exception, _server_error)
+    # Outermost last: bad paths and oversized bodies never reach a route; every answer
+    # (these included) gets the security headers.
+    # The console's CSV import is the one route that takes a file.
+    app.add_middleware(BodyLimit, by_prefix={admin.IMPORT_PATH: admin.MAX_IMPORT_REQUEST_BYTES})
+    app.add_middleware(RejectBadPaths, not_found=_not_found)
+    app.add_middleware(SecurityHeaders, settings=settings)
     return app
 
 
@@ -94,6 +123,37 @@ async def _http_problem(request: Request, exc: Exception) -> Response:
     )
     if exc.headers:
         response.headers.update(exc.headers)
+    return response
+
+
+async def _not_found(request: Request) -> Response:
+    return await _http_problem(request, HTTPException(404))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: the app's own page (503 when the database is unavailable)."""
+    settings = request.app.state.settings
+    if isinstance(exc, SQLAlchemyError):
+        log.error("event=web.database_error path=%s error=%s", request.url.path, exc)
+        response = pages_of(request).message(
+            request,
+            "unavailable",
+            "Please try again",
+            "We could not answer just now. Please try again in a minute.",
+            status_code=503,
+        )
+        response.headers["Retry-After"] = "60"
+    else:
+        response = pages_of(request).message(
+            request,
+            "error",
+            "Something went wrong",
+            "Something went wrong on our side. Please try again later.",
+            status_code=500,
+        )
+    # The server-error layer sits outside the middleware that adds these.
+    for name, value in security_headers(settings).items():
+        response.headers.setdefault(name, value)
     return response
 
 

@@ -42,10 +42,13 @@ def router(settings: Settings, archive: Archive | None = None) -> APIRouter:
         return cat, cat.find(slug)
 
     @api.get("/", response_class=HTMLResponse, summary="Archive index")
+    @api.get("/index.html", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> Response:
         return HTMLResponse(await run(lambda: site.index_page(site.catalogue())), media_type=HTML)
 
+    # Pages link each other as .../index.html, so a built site/ also works from disk.
     @api.get("/editions/{slug}/", response_class=HTMLResponse, summary="One edition")
+    @api.get("/editions/{slug}/index.html", response_class=HTMLResponse, include_in_schema=False)
     async def edition(slug: str) -> Response:
         _, found = await published(slug)
         if found is None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TypeVar, cast
 
 from fastapi import Request
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from linked.db.writes import WriteBatcher, write
 from linked.settings import Settings
+from linked.subscribers.notices import QueuedNotice
+from linked.subscribers.sender import NoticeSender
 from linked.web.pages import Pages
+from linked.web.proxies import client_address
 
 T = TypeVar("T")
 
@@ -30,29 +34,34 @@ def pages_of(request: Request) -> Pages:
 
 
 def client_ip(request: Request) -> str | None:
-    """The peer address (run uvicorn with --proxy-headers behind a trusted proxy)."""
-    return request.client.host if request.client else None
+    """The peer's address, or the one a trusted proxy forwarded (``trusted_proxies``)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return client_address(peer, forwarded, settings_of(request).trusted_proxies)
+
+
+def submit_notice(request: Request, notice: QueuedNotice | None) -> None:
+    """Hand a queued notice to this process's sender (when it runs; the row waits anyway)."""
+    sender: NoticeSender | None = getattr(request.app.state, "notice_sender", None)
+    if notice is not None and sender is not None:
+        sender.submit(notice)
 
 
 async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
     """Run ``work(session)`` in a worker thread, in one committed transaction.
 
-    A unique-key race (two requests adding the same new address at once) is retried
-    once: the second attempt sees the row the first one committed.
+    See :func:`linked.db.writes.write`: one writer at a time on SQLite, run again
+    when the database is busy, and once after a unique-key race.
     """
     engine = engine_of(request)
+    return await run_in_threadpool(write, engine, work)
 
-    def run() -> T:
-        for attempt in (1, 2):
-            with Session(engine) as session:
-                try:
-                    result = work(session)
-                    session.commit()
-                    return result
-                except IntegrityError:
-                    session.rollback()
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
 
-    return await run_in_threadpool(run)
+async def in_batch(request: Request, work: Callable[[Session], T]) -> T:
+    """Like :func:`in_transaction`, sharing a transaction with concurrent requests.
+
+    For the sign-up rush (see :class:`linked.db.writes.WriteBatcher`): ``work`` may
+    raise a LinkedError only before it has changed anything.
+    """
+    batcher = cast(WriteBatcher, request.app.state.write_batcher)
+    return await asyncio.wrap_future(batcher.submit(work))

@@ -15,15 +15,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import aiosmtplib
 from aiosmtplib.response import SMTPResponse
 
 from linked.delivery.breaker import CircuitBreaker
+from linked.delivery.pool.concurrency import Concurrency
 from linked.delivery.pool.wire import ReplyReader, envelope, wire_form
-from linked.transport import SMTPURL, TemporaryFailure, TransportError
+from linked.transport import SMTPURL, SessionRefused, TemporaryFailure, TransportError
+from linked.transport.session import session_refused
 from linked.transport.smtp import classify
 
 #: Errors that mean the connection itself is gone, not that a message was refused.
@@ -39,12 +41,50 @@ _CONNECTION_ERRORS = (
 class ConnectionFailure(TemporaryFailure):
     """The server could not be reached or the connection dropped; no reply about the message.
 
-    ``during_message`` is true when the connection dropped while a message was being sent.
+    ``during_message`` is true when the connection dropped while a message was being sent;
+    ``limited`` when the relay refused a connection while others worked (the pool's
+    concurrency was lowered: not an outage).
     """
 
-    def __init__(self, message: str, code: int | None = None, *, during_message: bool) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: int | None = None,
+        *,
+        during_message: bool,
+        limited: bool = False,
+    ) -> None:
         super().__init__(message, code)
         self.during_message = during_message
+        self.limited = limited
+
+
+@dataclass
+class Shared:
+    """What every connection of one pool shares.
+
+    ``refused`` latches the first session-level refusal: after it no connection tries
+    again (a wrong password must not be tried once per connection). Until one
+    connection has opened (``proven``), connections open one at a time, so a refusal
+    costs one login, not one per connection.
+    """
+
+    breaker: CircuitBreaker
+    concurrency: Concurrency
+    working: Callable[[], int] = lambda: 0
+    changed: Callable[[], None] = lambda: None
+    refused: SessionRefused | None = None
+    proven: bool = False
+    first: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _limit_reply(exc: BaseException) -> bool:
+    """A refusal that a busy relay gives a client over its connection limit: a 4xx
+    greeting, or the TCP connection refused."""
+    if isinstance(exc, aiosmtplib.SMTPConnectResponseError):
+        return 400 <= exc.code < 500
+    cause = exc.__cause__
+    return isinstance(exc, ConnectionRefusedError) or isinstance(cause, ConnectionRefusedError)
 
 
 @dataclass(frozen=True)
@@ -87,17 +127,20 @@ class PooledConnection:
     def __init__(
         self,
         url: SMTPURL,
-        breaker: CircuitBreaker,
+        shared: Shared,
         *,
         max_messages: int,
         timeout: float,
         tls_context: ssl.SSLContext | None,
+        helo_name: str | None = None,
     ) -> None:
         self.url = url
-        self.breaker = breaker
+        self.shared = shared
+        self.breaker = shared.breaker
         self.max_messages = max_messages
         self.timeout = timeout
         self.tls_context = tls_context
+        self.helo_name = helo_name
         self.client: aiosmtplib.SMTP | None = None
         self.reader: ReplyReader | None = None
         self.pipelining = False
@@ -113,21 +156,45 @@ class PooledConnection:
                 return self.reader
             await self.close()
         self._drop()
+        shared = self.shared
+        if shared.refused is not None:
+            raise shared.refused
         await self.breaker.wait()
-        client = self.url.client(timeout=self.timeout, tls_context=self.tls_context)
+        if shared.proven:
+            return await self._open()
+        async with shared.first:  # until one connection works, one tries at a time
+            if shared.refused is not None:
+                raise shared.refused
+            reader = await self._open()
+            shared.proven = True
+            return reader
+
+    async def _open(self) -> ReplyReader:
+        """Connect, greet, STARTTLS and AUTH as the URL asks, then take the connection over."""
+        shared = self.shared
+        client = self.url.client(
+            timeout=self.timeout, tls_context=self.tls_context, helo_name=self.helo_name
+        )
         try:
             await client.connect()
-            if client.is_ehlo_or_helo_needed:  # connect() only greets when TLS or AUTH asks
+            if client.is_ehlo_or_helo_needed:  # connect() only greets when TLS asks
                 try:
                     await client.ehlo()
                 except aiosmtplib.SMTPHeloError:
                     await client.helo()
+            await self.url.login(client)
             reader = ReplyReader.take_over(client, timeout=self.timeout)
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
+            if (refused := session_refused(exc, self.url)) is not None:
+                shared.refused = refused  # no connection of this pool tries again
+                raise refused from exc
             failure = classify(exc)
-            if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-                raise failure from exc  # a wrong password will not fix itself by waiting
+            if _limit_reply(exc) and shared.concurrency.refused(shared.working(), failure.reply):
+                shared.changed()
+                raise ConnectionFailure(
+                    failure.reply, failure.code, during_message=False, limited=True
+                ) from exc
             self.breaker.trip(failure.reply)
             raise ConnectionFailure(failure.reply, failure.code, during_message=False) from exc
         self.breaker.reset()
@@ -190,6 +257,13 @@ class PooledConnection:
             failure = classify(exc)
             if failure.code == 421:  # the server is closing this session
                 self._drop()
+            if failure.code == 530:  # "authentication required" / "must issue STARTTLS"
+                self._drop()
+                self.shared.refused = SessionRefused(
+                    f"the SMTP server requires authentication or TLS ({failure.reply}): add the "
+                    "user name and password to LINKED_SMTP_URL, or use smtp+starttls://"
+                )
+                raise self.shared.refused from exc
             raise failure from exc
         except asyncio.CancelledError:
             self._drop()  # whatever was on the wire, the session's state is unknown
@@ -200,6 +274,8 @@ class PooledConnection:
             self._drop()  # a fault of ours mid-transaction: the session's state is unknown
             raise
         self.carried += 1
+        if self.shared.concurrency.accepted():
+            self.shared.changed()
         return reply
 
     async def _transaction(

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_bounces"
-down_revision = "0005_scheduler_jobs"
+down_revision = "0008_accounts"
 branch_labels = None
 depends_on = None
 

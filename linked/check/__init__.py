@@ -5,29 +5,27 @@ Errors stop a send; warnings are advice. Each finding names its file.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 from markdown_it.tree import SyntaxTreeNode
 
+from linked.check.leftovers import lint_leftovers
+from linked.check.links import Finding, lint_url
 from linked.compose import ComposedEmail, Composer
 from linked.compose.markdown import parser
-from linked.compose.urls import is_relative
 from linked.edition import Edition, load_edition
+from linked.edition.frontmatter import body_of
+from linked.edition.loader import EDITION_FILE, article_files
 from linked.errors import EditionError, Problem
-from linked.settings import Settings
+from linked.settings import CONFIG_FILE, Settings
+from linked.transport.guard import local_setting_problems
 
 #: Gmail clips messages whose HTML is larger than this; readers then miss the footer.
 GMAIL_CLIP_BYTES = 102 * 1024
 SUBJECT_MAX = 78
-VAGUE_LINK_TEXT = re.compile(
-    r"^\s*(click here|here|read more|more|link|this link|click|learn more|find out more|this)\W*$",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -43,26 +41,68 @@ class CheckReport:
     def ok(self) -> bool:
         return not self.errors
 
+    def add(self, findings: Iterable[Finding]) -> None:
+        """File each finding under errors or warnings, skipping one already reported."""
+        for severity, problem in findings:
+            target = self.errors if severity == "error" else self.warnings
+            if problem not in target:
+                target.append(problem)
+
 
 def check_edition(
     settings: Settings, folder: Path, composer: Composer | None = None
 ) -> CheckReport:
-    """Load, compose and lint an edition; never raises for a problem in the files."""
+    """Load, compose and lint an edition; never raises for a problem in the files.
+
+    Everything is reported in one pass: when the front matter has errors the
+    bodies are still linted, so the author sees the whole list at once.
+    """
     report = CheckReport()
+    report.add(_lint_settings(settings))
     try:
         edition = load_edition(folder, settings.zone)
     except EditionError as exc:
         report.errors = list(exc.problems)
+        report.add(_lint_bodies(folder.resolve()))
+        report.add(lint_leftovers(_files(folder.resolve())))
         return report
     report.edition = edition
     composed = (composer or Composer(settings)).edition(edition)
     report.composed = composed
-    for severity, problem in lint(edition, composed):
-        (report.errors if severity == "error" else report.warnings).append(problem)
+    report.add(lint(edition, composed))
+    report.add(lint_leftovers(_files(edition.path)))
     return report
 
 
-def lint(edition: Edition, composed: ComposedEmail) -> Iterator[tuple[str, Problem]]:
+def _lint_settings(settings: Settings) -> Iterator[Finding]:
+    """Settings that would make a send over SMTP refuse to start (a warning here)."""
+    if settings.allow_local_links:
+        return
+    for message in local_setting_problems(settings):
+        yield (
+            "warning",
+            Problem(
+                settings.root / CONFIG_FILE, f"{message} (until then, sending over SMTP is refused)"
+            ),
+        )
+
+
+def _files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    head = folder / EDITION_FILE
+    return ([head] if head.is_file() else []) + article_files(folder)
+
+
+def _lint_bodies(folder: Path) -> Iterator[Finding]:
+    """The Markdown lint of every body, read without its (broken) front matter."""
+    for path in _files(folder):
+        found = body_of(path)
+        if found is not None:
+            yield from _lint_markdown(path, found[0], found[1], folder)
+
+
+def lint(edition: Edition, composed: ComposedEmail) -> Iterator[Finding]:
     """Yield ``("error"|"warning", problem)`` for everything worth telling the author."""
     head = edition.path / "edition.md"
     if len(edition.subject) > SUBJECT_MAX:
@@ -93,13 +133,11 @@ def lint(edition: Edition, composed: ComposedEmail) -> Iterator[tuple[str, Probl
     for article in edition.articles:
         yield from _lint_markdown(article.path, article.body, article.body_line, edition.path)
         for link in article.links:
-            yield from _lint_link(article.path, None, link.text, link.url)
+            yield from lint_url(article.path, None, link.text, link.url, edition.path)
     yield from _lint_html(head, composed.html)
 
 
-def _lint_markdown(
-    path: Path, body: str, first_line: int, folder: Path
-) -> Iterator[tuple[str, Problem]]:
+def _lint_markdown(path: Path, body: str, first_line: int, folder: Path) -> Iterator[Finding]:
     for block in parser().parse(body):
         if block.type != "inline" or not block.children:
             continue
@@ -110,10 +148,10 @@ def _lint_markdown(
 
 def _lint_inline(
     path: Path, line: int | None, node: SyntaxTreeNode, folder: Path
-) -> Iterator[tuple[str, Problem]]:
+) -> Iterator[Finding]:
     words = "".join(t.content for t in node.walk() if t.type in ("text", "code_inline"))
     if node.type == "link":
-        yield from _lint_link(path, line, words, str(node.attrs.get("href", "")))
+        yield from lint_url(path, line, words, str(node.attrs.get("href", "")), folder)
     elif node.type == "image":
         src = str(node.attrs.get("src", ""))
         if not words.strip():
@@ -123,52 +161,13 @@ def _lint_inline(
                     path, f"image {src!r} has no alt text: write ![what it shows]({src})", line
                 ),
             )
-        if is_relative(src):
-            target = (folder / src).resolve()
-            if not target.is_relative_to(folder) or not target.is_file():
-                yield (
-                    "error",
-                    Problem(path, f"image {src!r} does not exist in the edition folder", line),
-                )
-        else:
-            yield from _lint_link(path, line, words or src, src, image=True)
+        yield from lint_url(path, line, words or src, src, folder, image=True)
     for child in node.children:
         if node.type not in ("link", "image"):
             yield from _lint_inline(path, line, child, folder)
 
 
-def _lint_link(
-    path: Path, line: int | None, text: str, url: str, *, image: bool = False
-) -> Iterator[tuple[str, Problem]]:
-    scheme = urlsplit(url).scheme.lower()
-    what = "image" if image else "link"
-    if not url.strip():
-        yield "error", Problem(path, f"{what} {text!r} has an empty URL", line)
-    elif scheme in ("https",) or (scheme == "mailto" and not image):
-        pass
-    elif scheme == "http":
-        yield "warning", Problem(path, f"{what} {url!r} is not https; prefer https://", line)
-    elif scheme or not is_relative(url):
-        yield (
-            "error",
-            Problem(
-                path,
-                f"{what} {url!r}: only https://, http:// and mailto: links work in email",
-                line,
-            ),
-        )
-    if not image and VAGUE_LINK_TEXT.match(text):
-        yield (
-            "warning",
-            Problem(
-                path,
-                f"link text {text.strip()!r} says nothing on its own; describe where it goes",
-                line,
-            ),
-        )
-
-
-def _lint_html(path: Path, html: str) -> Iterator[tuple[str, Problem]]:
+def _lint_html(path: Path, html: str) -> Iterator[Finding]:
     soup = BeautifulSoup(html, "html.parser")
     for img in soup.find_all("img"):
         if img.get("alt") is None:

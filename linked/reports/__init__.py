@@ -1,0 +1,1 @@
+"""Read-only figures across subscribers, sends and schedules, for the console's pages."""
