@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from linked.delivery import store
-from linked.delivery.engine import Progress
 from linked.delivery.plan import plan_send
 from linked.delivery.pool import SMTPPool
+from linked.delivery.progress import Progress
 from linked.delivery.service import deliver, prepare_edition
 from linked.settings import Settings
 from linked.subscribers.models import Subscriber, SubscriberStatus

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from linked.delivery import service
-from linked.delivery.engine import Progress
+from linked.delivery.progress import Progress
 from linked.errors import LinkedError
 from linked.settings import Settings
 from tests.fixtures.faulty_smtp import Switchable

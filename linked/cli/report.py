@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from linked.cli.common import err_console
-from linked.delivery.engine import Progress
+from linked.delivery.progress import Progress
 
 #: Seconds between two progress lines when not on a terminal.
 EVERY = 5.0

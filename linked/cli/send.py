@@ -25,7 +25,7 @@ from rich.table import Table
 from linked.cli.common import console, edition_path, err_console, settings_from
 from linked.cli.report import Mode, log_line, log_progress, result_json, setup_logging
 from linked.delivery import service
-from linked.delivery.engine import Progress as SendProgress
+from linked.delivery.progress import Progress as SendProgress
 
 STATES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
 

@@ -46,15 +46,17 @@ import asyncio
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
-from linked.delivery.models import DeliveryState, SendStatus, utcnow
+from linked.delivery.models import SendStatus, utcnow
 from linked.delivery.pool import ConnectionFailure, Lane, SMTPPool
+from linked.delivery.progress import Progress
 from linked.delivery.ratelimit import RateLimiter
+from linked.delivery.recorder import Batch, Recorder
 from linked.delivery.store import Job, Outcome
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
@@ -64,40 +66,6 @@ from linked.transport import SessionRefused, Throttled, Transport, TransportErro
 MAX_DROPS = 3
 #: A message refused this many times by rate-limit replies is deferred like a 4xx.
 MAX_THROTTLES = 12
-
-
-@dataclass
-class Progress:
-    """Counts for a progress display; ``sent_now`` counts this run only (for the rate)."""
-
-    total: int = 0
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0
-    deferred: int = 0
-    sent_now: int = 0
-    started: float = field(default_factory=time.monotonic)
-    waiting: str = ""
-    #: The connections and rate in use, and why (empty until the relay has limited them).
-    pacing: str = ""
-
-    @property
-    def done(self) -> int:
-        return self.sent + self.failed + self.skipped
-
-    def load(self, counts: Counter[str]) -> None:
-        """Take the totals from the send's rows per state (:func:`store.counts`)."""
-        self.total = sum(counts.values())
-        self.sent = counts[DeliveryState.sent]
-        self.failed = counts[DeliveryState.failed]
-        self.skipped = counts[DeliveryState.skipped]
-        self.deferred = counts[DeliveryState.deferred]
-
-    @property
-    def rate(self) -> float:
-        """Messages sent per second in this run."""
-        elapsed = time.monotonic() - self.started
-        return self.sent_now / elapsed if elapsed > 0 else 0.0
 
 
 def failed(exc: Exception) -> Outcome:
@@ -158,8 +126,12 @@ class DeliveryRun:
         self.refused: SessionRefused | None = None
         self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=self.options.claim_batch)
         self._unsent: list[Job] = []
-        self._pending: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
-        self._wake = asyncio.Event()
+        self.recorder = Recorder(
+            db,
+            max_attempts=self.options.max_attempts,
+            retry_base_seconds=self.options.retry_base_seconds,
+            on_commit=self._count,
+        )
 
     # The run ---------------------------------------------------------------
 
@@ -176,7 +148,7 @@ class DeliveryRun:
             asyncio.create_task(self._work(), name=f"worker-{i}")
             for i in range(self.options.workers)
         ]
-        helpers.append(asyncio.create_task(self._recorder(), name="recorder"))
+        helpers.append(asyncio.create_task(self.recorder.run(), name="recorder"))
         helpers.append(asyncio.create_task(self._watch(), name="watcher"))
         try:
             await asyncio.wait([feeder, *helpers], return_when=asyncio.FIRST_COMPLETED)
@@ -307,7 +279,7 @@ class DeliveryRun:
                     self._unsent.append(job)
                     self._queue.task_done()
                     continue
-                pending.append(self._submit(job, outcome))
+                pending.append(self.recorder.submit(job, outcome))
                 if not self.options.overlap_recording:
                     await self._settle(pending, 0)
         finally:
@@ -424,43 +396,9 @@ class DeliveryRun:
         await self.transport.send(sender, [job.email], message)
         return "accepted"
 
-    # Recorder: group commit ----------------------------------------------------
+    # Counting what the recorder committed --------------------------------------
 
-    def _submit(self, job: Job, outcome: Outcome) -> asyncio.Future[None]:
-        """Hand an outcome to the recorder; the future resolves once it is committed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((job, outcome, future))
-        self._wake.set()
-        return future
-
-    async def _recorder(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._pending = self._pending, []
-            if not batch:
-                continue
-            try:
-                counts = await asyncio.to_thread(
-                    store.record,
-                    self.db,
-                    [(job, outcome) for job, outcome, _ in batch],
-                    max_attempts=self.options.max_attempts,
-                    retry_base_seconds=self.options.retry_base_seconds,
-                )
-            except BaseException as exc:
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                raise
-            self._count(batch, counts)
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_result(None)
-
-    def _count(
-        self, batch: list[tuple[Job, Outcome, asyncio.Future[None]]], counts: dict[str, int]
-    ) -> None:
+    def _count(self, batch: Batch, counts: dict[str, int]) -> None:
         progress = self.progress
         progress.sent += counts.get("sent", 0)
         progress.sent_now += counts.get("sent", 0)

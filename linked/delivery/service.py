@@ -23,9 +23,10 @@ from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
-from linked.delivery.engine import DeliveryRun, EngineOptions, Progress
+from linked.delivery.engine import DeliveryRun, EngineOptions
 from linked.delivery.plan import get_send, load_content, plan_send, recipients_left
 from linked.delivery.pool import SMTPPool
+from linked.delivery.progress import Progress
 from linked.delivery.quota import shared_limiter
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.returnpath import return_paths
