@@ -21,41 +21,47 @@ CANNOT_MAIL = (
 )
 
 
-async def check_mailable(settings: Settings, email: str) -> None:
-    """Raise InvalidAddress when ``email`` is valid but our mail cannot reach it.
-
-    Only an address with a non-ASCII local part makes this ask the SMTP server (one
-    EHLO, remembered for ten minutes); a server that cannot be asked now is given the
-    benefit of the doubt. An address that is not valid is left to the subscribe call,
-    which says why.
-    """
-    try:
-        address = normalise(email)
-    except InvalidAddress:
-        return
-    try:
-        wired = wire_address(address.email)
-    except UnmailableAddress as exc:
-        raise InvalidAddress(CANNOT_MAIL) from exc
-    if not wired.smtputf8 or not settings.smtp_url:
-        return
-    if await _offers_smtputf8(settings.smtp_url) is False:
-        raise InvalidAddress(CANNOT_MAIL)
-
-
-#: The server's last definite answer per SMTP URL, and when it was given (monotonic seconds).
-_answers: dict[str, tuple[bool, float]] = {}
 #: How long an answer is trusted: servers change their extensions rarely.
 ANSWER_SECONDS = 600.0
 
 
-async def _offers_smtputf8(url: str) -> bool | None:
-    """Ask the server at most once per :data:`ANSWER_SECONDS`; None when it cannot be asked."""
-    now = time.monotonic()
-    known = _answers.get(url)
-    if known is not None and now - known[1] < ANSWER_SECONDS:
-        return known[0]
-    answer = await offers_smtputf8(SMTPURL.parse(url), timeout=5.0)
-    if answer is not None:
-        _answers[url] = (answer, now)
-    return answer
+class Mailability:
+    """Tells whether our mail can reach an address; one per app, remembering the server.
+
+    Only an address with a non-ASCII local part makes this ask the SMTP server (one
+    EHLO, remembered for :data:`ANSWER_SECONDS`); a server that cannot be asked now
+    is given the benefit of the doubt.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        #: The server's last definite answer and when it was given (monotonic seconds).
+        self._answer: tuple[bool, float] | None = None
+
+    async def check(self, email: str) -> None:
+        """Raise InvalidAddress when ``email`` is valid but our mail cannot reach it.
+
+        An address that is not valid is left to the subscribe call, which says why.
+        """
+        try:
+            address = normalise(email)
+        except InvalidAddress:
+            return
+        try:
+            wired = wire_address(address.email)
+        except UnmailableAddress as exc:
+            raise InvalidAddress(CANNOT_MAIL) from exc
+        if not wired.smtputf8 or not self.settings.smtp_url:
+            return
+        if await self._offers_smtputf8(self.settings.smtp_url) is False:
+            raise InvalidAddress(CANNOT_MAIL)
+
+    async def _offers_smtputf8(self, url: str) -> bool | None:
+        """Ask the server at most once per :data:`ANSWER_SECONDS`; None when it cannot be asked."""
+        now = time.monotonic()
+        if self._answer is not None and now - self._answer[1] < ANSWER_SECONDS:
+            return self._answer[0]
+        answer = await offers_smtputf8(SMTPURL.parse(url), timeout=5.0)
+        if answer is not None:
+            self._answer = (answer, now)
+        return answer

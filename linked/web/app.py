@@ -19,6 +19,7 @@ from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.db.writes import WriteBatcher
 from linked.settings import Settings
+from linked.subscribers.mailable import Mailability
 from linked.subscribers.sender import NoticeSender
 from linked.web import admin, archive, subscribe, webhooks
 from linked.web.limits import BodyLimit
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.engine = engine
     app.state.write_batcher = WriteBatcher(engine)
     app.state.pages = Pages(settings)
+    app.state.mailability = Mailability(settings)
     app.include_router(subscribe.router)
     app.include_router(archive.router(settings))
     app.include_router(webhooks.router(settings))

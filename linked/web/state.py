@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from linked.db.writes import WriteBatcher, write
 from linked.settings import Settings
+from linked.subscribers.mailable import Mailability
 from linked.subscribers.notices import QueuedNotice
 from linked.subscribers.sender import NoticeSender
 from linked.web.pages import Pages
@@ -31,6 +32,10 @@ def engine_of(request: Request) -> Engine:
 
 def pages_of(request: Request) -> Pages:
     return cast(Pages, request.app.state.pages)
+
+
+def mailability_of(request: Request) -> Mailability:
+    return cast(Mailability, request.app.state.mailability)
 
 
 def client_ip(request: Request) -> str | None:

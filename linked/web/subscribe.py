@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from linked.subscribers import mailable, notices, service
+from linked.subscribers import notices, service
 from linked.subscribers.addresses import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, InvalidAddress
 from linked.subscribers.tokens import (
     BadToken,
@@ -29,6 +29,7 @@ from linked.web.state import (
     client_ip,
     in_batch,
     in_transaction,
+    mailability_of,
     pages_of,
     settings_of,
     submit_notice,
@@ -136,7 +137,7 @@ async def subscribe(request: Request) -> Response:
         return pages.message(request, "check_inbox", "Check your inbox", CHECK_INBOX)
     email, name, ip = values.get("email", ""), values.get("name") or None, client_ip(request)
     try:
-        await mailable.check_mailable(settings, email)
+        await mailability_of(request).check(email)
         # Sign-ups share transactions under a rush (group commit; see in_batch).
         notice = await in_batch(
             request,
