@@ -57,15 +57,21 @@ def _dns(record: bytes) -> Callable[..., bytes | None]:
     return lookup
 
 
-def test_signed_copies_verify_and_cover_the_list_headers(
-    make_settings: Callable[..., Settings], key_pair: tuple[Path, bytes]
-) -> None:
+def _signed_copy(
+    make_settings: Callable[..., Settings], key_pair: tuple[Path, bytes], email: str
+) -> tuple[bytes, bytes]:
+    """One recipient's DKIM-signed copy of the example edition, and the key's DNS record."""
     private, record = key_pair
     settings = make_settings(dkim_selector="linked", dkim_private_key_path=private)
     _subject, prepared = service.prepare_edition(settings, copy_edition(settings))
-    message = prepared.render(
-        Recipient("sam@example.net", "Sam", "http://testserver/unsubscribe/abc")
-    )
+    name = email.split("@")[0].title()
+    return prepared.render(Recipient(email, name, "http://testserver/unsubscribe/abc")), record
+
+
+def test_signed_copies_verify_and_cover_the_list_headers(
+    make_settings: Callable[..., Settings], key_pair: tuple[Path, bytes]
+) -> None:
+    message, record = _signed_copy(make_settings, key_pair, "sam@example.net")
     assert message.startswith(b"DKIM-Signature:")
     assert dkim.verify(message, dnsfunc=_dns(record))
     signed = re.search(rb"h=([^;]+);", message.replace(b"\r\n ", b"")).group(1)  # type: ignore[union-attr]
@@ -101,12 +107,7 @@ def _signature_tags(message: bytes) -> dict[bytes, bytes]:
 def test_over_signed_headers_break_when_a_copy_is_added(
     make_settings: Callable[..., Settings], key_pair: tuple[Path, bytes]
 ) -> None:
-    private, record = key_pair
-    settings = make_settings(dkim_selector="linked", dkim_private_key_path=private)
-    _subject, prepared = service.prepare_edition(settings, copy_edition(settings))
-    message = prepared.render(
-        Recipient("erin@bücher.example", "Erin", "http://testserver/unsubscribe/abc")
-    )
+    message, record = _signed_copy(make_settings, key_pair, "erin@bücher.example")
     tags = _signature_tags(message)
     assert tags[b"c"] == b"relaxed/relaxed"
     signed = [h.lower() for h in tags[b"h"].split(b":")]

@@ -312,19 +312,22 @@ def test_ten_wrong_passwords_then_429_and_the_same_for_an_unknown_address(
     assert throttled_known == throttled_unknown and throttled_known[0] == 429
 
 
-def test_cookie_flags_over_http(console: TestClient) -> None:
-    page = console.get("/admin/login")
+def _session_cookie_flags(client: TestClient, name: str) -> set[str]:
+    """Sign in as the admin; the flags of the session cookie ``name`` the answer sets."""
+    page = client.get("/admin/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token
-    response = console.post(
+    response = client.post(
         "/admin/login",
         data={"email": ROLE_EMAILS[Role.admin], "password": PASSWORD, "csrf": token.group(1)},
         follow_redirects=False,
     )
-    cookie = next(
-        c for c in response.headers.get_list("set-cookie") if c.startswith("linked_session=")
-    )
-    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(f"{name}="))
+    return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+
+def test_cookie_flags_over_http(console: TestClient) -> None:
+    flags = _session_cookie_flags(console, "linked_session")
     assert {"httponly", "samesite=lax", "path=/"} <= flags
     assert "secure" not in flags
 
@@ -333,20 +336,7 @@ def test_cookie_flags_over_https(make_settings: Callable[..., Settings], engine:
     add_accounts(engine)
     app = create_app(make_settings(base_url="https://testserver"))
     with TestClient(app, base_url="https://testserver") as client:
-        page = client.get("/admin/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token
-        response = client.post(
-            "/admin/login",
-            data={"email": ROLE_EMAILS[Role.admin], "password": PASSWORD, "csrf": token.group(1)},
-            follow_redirects=False,
-        )
-        cookie = next(
-            c
-            for c in response.headers.get_list("set-cookie")
-            if c.startswith("__Host-linked_session=")
-        )
-        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        flags = _session_cookie_flags(client, "__Host-linked_session")
         assert {"httponly", "samesite=lax", "path=/", "secure"} <= flags
         assert not any(flag.startswith("domain") for flag in flags)
         assert client.get("/admin/", follow_redirects=False).status_code == 200
