@@ -115,5 +115,9 @@ def test_rate_limit_replies_are_throttles_other_4xx_are_not() -> None:
     assert isinstance(too_much, Throttled)
     closing = classify(aiosmtplib.SMTPResponseException(421, "4.7.0 slow down"))
     assert isinstance(closing, Throttled)
+    microsoft = classify(
+        aiosmtplib.SMTPResponseException(432, "4.3.2 Concurrent connections limit exceeded.")
+    )
+    assert isinstance(microsoft, Throttled)
     full = classify(aiosmtplib.SMTPRecipientRefused(452, "4.2.2 mailbox full", "a@b"))
     assert isinstance(full, TemporaryFailure) and not isinstance(full, Throttled)

@@ -34,9 +34,11 @@ _SCHEMES = {
 
 #: scheme://user:password@host… with the password as everything up to the last ``@``.
 _USERINFO = re.compile(r"^(?P<head>[^:/]*://[^:@/]*):(?P<password>.*)@(?P<tail>[^@]*)$", re.S)
-#: A reply code with a 4.7.x enhanced status: the relay limits rate or connections.
-_RATE_LIMIT = re.compile(r"^4\.7\.\d{1,3}\b")
-RATE_LIMIT_CODES = (421, 450, 451, 452)
+#: A reply with a 4.7.x enhanced status: the relay limits rate or connections. Microsoft 365
+#: says "432 4.3.2 Concurrent connections limit exceeded" (or "4.3.2 STOREDRV.ClientSubmit;
+#: sender thread limit exceeded") past three connections per mailbox: a limit too.
+_RATE_LIMIT = re.compile(r"^4\.(?:7\.\d{1,3}|3\.2)\b")
+RATE_LIMIT_CODES = (421, 432, 450, 451, 452)
 
 
 def mask_url(url: str) -> str:
