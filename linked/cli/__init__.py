@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from linked.cli import (
@@ -36,9 +36,13 @@ class _LinkedGroup(TyperGroup):
             return super().invoke(ctx)
         except LinkedError as exc:
             message = str(exc)
-        except OperationalError as exc:
+        except Exception as exc:
+            # SQLAlchemy is imported only by commands that use the database.
+            sa_exc = sys.modules.get("sqlalchemy.exc")
+            if sa_exc is None or not isinstance(exc, sa_exc.OperationalError):
+                raise
             # The driver's first line says what failed (refused, unknown host, bad password).
-            reason = str(exc.orig or exc).strip().splitlines()[0]
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             message = f"cannot use the database (LINKED_DATABASE_URL): {reason}"
         if err_console.is_terminal:
             err_console.print(

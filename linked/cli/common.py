@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from linked.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from linked.settings import Settings
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -15,6 +17,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def settings_from(ctx: typer.Context) -> Settings:
     """Settings for the project root given with ``--root`` (default: the working folder)."""
+    from linked.settings import load_settings  # pydantic: only once a command runs
+
     options = ctx.find_root().obj or {}
     root: Path = options.get("root", Path("."))
     overrides = {"allow_local_links": True} if options.get("allow_local_links") else {}

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import (
@@ -23,9 +24,14 @@ from rich.progress import (
 from rich.table import Table
 
 from linked.cli.common import console, edition_path, err_console, settings_from
+from linked.cli.lazy import lazy_module
 from linked.cli.report import Mode, log_line, log_progress, result_json, setup_logging
-from linked.delivery import service
-from linked.delivery.engine import Progress as SendProgress
+
+if TYPE_CHECKING:
+    from linked.delivery import service
+    from linked.delivery.engine import Progress as SendProgress
+else:
+    service = lazy_module("linked.delivery.service")
 
 STATES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
 

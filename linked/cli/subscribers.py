@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from linked import retention
 from linked.cli.common import console, err_console, settings_from
-from linked.subscribers import admin
-from linked.subscribers.models import SubscriberStatus
+from linked.cli.lazy import lazy_module
+from linked.subscribers.status import SubscriberStatus
+
+if TYPE_CHECKING:
+    from linked import retention
+    from linked.subscribers import admin
+else:
+    retention = lazy_module("linked.retention")
+    admin = lazy_module("linked.subscribers.admin")
 
 subscribers_app = typer.Typer(help="Manage the list of subscribers.", no_args_is_help=True)
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from linked.accounts import admin
-from linked.accounts.audit import AuditFilter
-from linked.accounts.models import Role
+from linked.accounts.roles import Role
 from linked.cli.common import console, err_console, settings_from
+from linked.cli.lazy import lazy_module
 from linked.errors import LinkedError
+
+if TYPE_CHECKING:
+    from linked.accounts import admin, audit
+else:
+    admin = lazy_module("linked.accounts.admin")
+    audit = lazy_module("linked.accounts.audit")
 
 users_app = typer.Typer(help="Manage who can sign in to the console.", no_args_is_help=True)
 
@@ -96,7 +102,7 @@ def audit_command(
     limit: int | None = typer.Option(200, "--limit", min=1, help="At most this many."),
 ) -> None:
     """Print the audit log, newest first: who did what and when."""
-    where = AuditFilter(
+    where = audit.AuditFilter(
         since=since.replace(tzinfo=UTC) if since else None, actor=user, action=action
     )
     events = admin.audit_log(settings_from(ctx), where, limit)
