@@ -16,6 +16,7 @@ from linked.cli import (
     db,
     editions,
     preview,
+    project,
     schedule,
     serve,
     subscribers,
@@ -59,6 +60,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    # Plain help: Rich's help renderer costs more than the rest of `linked --help` together.
+    rich_markup_mode=None,
 )
 
 
@@ -78,6 +81,7 @@ def _root(
     ctx.obj = {"root": root, "allow_local_links": allow_local_links}
 
 
+project.register(app)
 editions.register(app)
 bounces.register(app)
 subscribers.register(app)
