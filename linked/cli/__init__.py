@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from linked.cli import (
@@ -46,6 +45,8 @@ class _LinkedGroup(TyperGroup):
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             message = f"cannot use the database (LINKED_DATABASE_URL): {reason}"
         if err_console.is_terminal:
+            from rich.markup import escape
+
             err_console.print(
                 f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True
             )

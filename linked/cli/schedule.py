@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 from typer.core import TyperGroup
 
 from linked.cli.common import console, settings_from
@@ -75,6 +74,8 @@ def register(app: typer.Typer) -> None:
     @schedule.command("list")
     def list_(ctx: typer.Context) -> None:
         """Show scheduled sends, and sends that were missed, blocked or done."""
+        from rich.table import Table
+
         entries = service.list_schedules(settings_from(ctx))
         if not entries:
             console.print("Nothing scheduled.")

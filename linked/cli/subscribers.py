@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from linked.cli.common import console, err_console, settings_from
 from linked.cli.lazy import lazy_module
@@ -118,6 +117,8 @@ def list_command(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Show at most this many."),
 ) -> None:
     """Show subscribers in a table."""
+    from rich.table import Table
+
     rows = admin.list_subscribers(settings_from(ctx), status, limit)
     table = Table("email", "name", "status", "since", "confirmed", "source")
     for row in rows:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from linked.accounts.roles import Role
 from linked.cli.common import console, err_console, settings_from
@@ -49,6 +48,8 @@ def add_command(
 @users_app.command("list")
 def list_command(ctx: typer.Context) -> None:
     """Show every account."""
+    from rich.table import Table
+
     table = Table("email", "name", "role", "state", "last sign-in")
     for row in admin.list_users(settings_from(ctx)):
         state = "disabled" if row.disabled else ("active" if row.has_password else "invited")
