@@ -16,11 +16,9 @@ RUN pip install --no-cache-dir . && rm -rf /tmp/linked-build
 
 # The project root: editions/, templates/ and subscribers/, as with `linked --root`.
 WORKDIR /srv/linked
+# The installed package carries Linked's own templates; a project's templates/ (bind-mounted
+# here) overrides them file by file.
 COPY templates ./templates
-# Linked falls back to its shipped templates for any file a project's templates/ lacks,
-# looking for them beside the installed package; a wheel does not carry them, so put a
-# copy where it looks (a bind-mounted templates/ may then override only some files).
-RUN cp -r templates "$(python -c 'from linked.compose.templates import DEFAULT_TEMPLATES; print(DEFAULT_TEMPLATES)')"
 
 # An unprivileged user; uid 1000 is usually the host user who owns bind-mounted folders.
 RUN useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin linked \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from linked.check import check_edition
+from linked.check import _lint_html, check_edition
 from linked.settings import Settings
 from tests.fixtures.project import EditionFactory
 
@@ -121,3 +121,11 @@ def test_text_left_from_the_scaffold_is_an_error(
         "('Write the article here in Markdown.'): replace it with your own",
     ]
     assert not check_edition(settings, folder).ok
+
+
+def test_an_image_in_the_email_without_alt_is_an_error() -> None:
+    html = '<p><img src="a.png" alt=""><IMG SRC="b.png"><img src="c.png" alt></p>'
+    found = list(_lint_html(Path("email.html"), html))
+    assert [(kind, p.message) for kind, p in found] == [
+        ("error", "an image in the email has no alt attribute: b.png")
+    ]

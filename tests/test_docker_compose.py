@@ -365,7 +365,8 @@ def test_copied_sources_exist_and_are_in_the_build_context() -> None:
         assert (REPO / source).exists(), source
         assert not ignored(source, patterns), f".dockerignore leaves out {source}"
     assert not ignored("linked/cli/__init__.py", patterns)
-    assert not ignored("templates/web/base.html", patterns)
+    assert not ignored("linked/templates/web/base.html", patterns)
+    assert not ignored("templates/README.md", patterns)
 
 
 @pytest.mark.parametrize(

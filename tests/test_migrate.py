@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -15,7 +16,13 @@ import linked.accounts.models
 import linked.delivery.models
 import linked.scheduler.models
 import linked.subscribers.models  # noqa: F401
-from linked.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from linked.db.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    script_head,
+    upgrade,
+)
 from linked.scheduler.runtime import JOBS_TABLE, Scheduler
 from linked.settings import Settings
 
@@ -79,3 +86,25 @@ def test_a_job_table_apscheduler_made_before_0005_is_kept(
     SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE).jobs_t.create(engine)
     assert upgrade(settings, engine) == head_revision()
     assert JOBS_TABLE in inspect(engine).get_table_names()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    assert script_head() == head_revision()
+
+
+def test_a_database_at_head_is_not_handed_to_alembic(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("Alembic asked to upgrade a database already at head")
+
+    monkeypatch.setattr(command, "upgrade", refuse)
+    assert upgrade(settings, engine) == head_revision()
+    # One behind head: Alembic runs.
+    monkeypatch.undo()
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+    assert current_revision(engine) != head_revision()
+    assert upgrade(settings, engine) == head_revision()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from linked.compose.templates import DEFAULT_TEMPLATES
 from linked.preview import create_preview_app
 from linked.preview.changes import Changes
 from linked.preview.page import preview_edition
@@ -67,7 +68,7 @@ def test_bad_edition_shows_its_errors_instead_of_crashing(tmp_path: Path) -> Non
 
 def test_broken_template_is_shown_in_the_page(tmp_path: Path) -> None:
     root, folder = example(tmp_path)
-    shutil.copytree(EXAMPLE.parent.parent / "templates", root / "templates")
+    shutil.copytree(DEFAULT_TEMPLATES, root / "templates")
     layout = root / "templates/email/edition.mjml.j2"
     layout.write_text(layout.read_text() + "{% if %}")
     app = create_preview_app(project_settings(root, BASE), folder)

@@ -7,31 +7,16 @@ hand-written to match; ``tests/test_migrate.py`` compares the two.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+from linked.accounts.roles import Role as Role  # re-exported: the tables use it
 
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
-
-
-class Role(StrEnum):
-    """What an account may do; each role has every right of the roles before it."""
-
-    editor = "editor"  # writes, checks, previews, sends proofs; reads the subscriber list
-    sender = "sender"  # also approves, schedules, sends; adds, imports and unsubscribes people
-    admin = "admin"  # also manages accounts and personal data (export, erase); reads the audit
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-    def allows(self, needed: Role) -> bool:
-        """Whether this role has the rights of ``needed``."""
-        return self.rank >= needed.rank
 
 
 ROLE_TYPE = sa.Enum(Role, name="account_role", native_enum=False, length=10, validate_strings=True)

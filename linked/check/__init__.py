@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
-from bs4 import BeautifulSoup
 from markdown_it.tree import SyntaxTreeNode
 
 from linked.check.leftovers import lint_leftovers
@@ -167,10 +167,25 @@ def _lint_inline(
             yield from _lint_inline(path, line, child, folder)
 
 
+class _Images(HTMLParser):
+    """Collects the attributes of every ``<img>`` (the stdlib parser: bs4 costs ~90 ms to
+    import, most of `linked check`'s start-up)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.images: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
 def _lint_html(path: Path, html: str) -> Iterator[Finding]:
-    soup = BeautifulSoup(html, "html.parser")
-    for img in soup.find_all("img"):
-        if img.get("alt") is None:
+    parser = _Images()
+    parser.feed(html)
+    parser.close()
+    for img in parser.images:
+        if "alt" not in img:
             yield (
                 "error",
                 Problem(path, f"an image in the email has no alt attribute: {img.get('src')}"),

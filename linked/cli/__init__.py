@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
-from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from linked.cli import (
@@ -16,6 +15,7 @@ from linked.cli import (
     db,
     editions,
     preview,
+    project,
     schedule,
     serve,
     subscribers,
@@ -36,11 +36,17 @@ class _LinkedGroup(TyperGroup):
             return super().invoke(ctx)
         except LinkedError as exc:
             message = str(exc)
-        except OperationalError as exc:
+        except Exception as exc:
+            # SQLAlchemy is imported only by commands that use the database.
+            sa_exc = sys.modules.get("sqlalchemy.exc")
+            if sa_exc is None or not isinstance(exc, sa_exc.OperationalError):
+                raise
             # The driver's first line says what failed (refused, unknown host, bad password).
-            reason = str(exc.orig or exc).strip().splitlines()[0]
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             message = f"cannot use the database (LINKED_DATABASE_URL): {reason}"
         if err_console.is_terminal:
+            from rich.markup import escape
+
             err_console.print(
                 f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True
             )
@@ -55,6 +61,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    # Plain help: Rich's help renderer costs more than the rest of `linked --help` together.
+    rich_markup_mode=None,
 )
 
 
@@ -74,6 +82,7 @@ def _root(
     ctx.obj = {"root": root, "allow_local_links": allow_local_links}
 
 
+project.register(app)
 editions.register(app)
 bounces.register(app)
 subscribers.register(app)

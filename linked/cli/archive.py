@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from linked.archive import build_archive
 from linked.cli.common import console, err_console, settings_from
+from linked.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from linked.archive import build as archiving
+else:
+    archiving = lazy_module("linked.archive.build")
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +32,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Folder to write the static site to"),
     ) -> None:
         """Write the static archive (index, edition pages, feed, search, 404) to --out."""
-        result = build_archive(settings_from(ctx), out)
+        result = archiving.build_archive(settings_from(ctx), out)
         cat = result.catalogue
         for skipped in cat.skipped:
             err_console.print(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from linked.bounces.fetch import fetch_mailbox
 from linked.cli.common import console, settings_from
+from linked.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from linked.bounces import fetch
+else:
+    fetch = lazy_module("linked.bounces.fetch")
 
 bounces_app = typer.Typer(
     help="Bounces and complaints from the return mailbox.", no_args_is_help=True
@@ -15,7 +22,7 @@ bounces_app = typer.Typer(
 @bounces_app.command("fetch")
 def fetch_command(ctx: typer.Context) -> None:
     """Read the bounce mailbox (bounce_imap_url), record bounces and complaints, move them."""
-    report = fetch_mailbox(settings_from(ctx))
+    report = fetch.fetch_mailbox(settings_from(ctx))
     if report.busy:
         console.print("another process is fetching bounces; nothing done")
         return

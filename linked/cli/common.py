@@ -3,18 +3,48 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
-from rich.console import Console
 
-from linked.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+    from linked.settings import Settings
+
+
+class _DeferredConsole:
+    """A Rich console made on first use: ``linked --help`` never needs Rich (~40 ms)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+console = cast("Console", _DeferredConsole(highlight=False, soft_wrap=True))
+err_console = cast("Console", _DeferredConsole(stderr=True, highlight=False, soft_wrap=True))
+
+
+def real_console(console: Console) -> Console:
+    """The Rich console itself, for Rich objects that take one (a progress bar)."""
+    return console.real if isinstance(console, _DeferredConsole) else console
 
 
 def settings_from(ctx: typer.Context) -> Settings:
     """Settings for the project root given with ``--root`` (default: the working folder)."""
+    from linked.settings import load_settings  # pydantic: only once a command runs
+
     options = ctx.find_root().obj or {}
     root: Path = options.get("root", Path("."))
     overrides = {"allow_local_links": True} if options.get("allow_local_links") else {}

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from linked.build import build_edition
-from linked.check import CheckReport, check_edition
 from linked.cli.common import console, edition_path, err_console, settings_from
-from linked.edition import scaffold_edition
+from linked.cli.lazy import lazy_module
 from linked.errors import EditionError, LinkedError, Problem
 
+if TYPE_CHECKING:
+    from linked import build as building
+    from linked import check as checking
+    from linked.edition import scaffold as scaffolding
+else:
+    building = lazy_module("linked.build")
+    checking = lazy_module("linked.check")
+    scaffolding = lazy_module("linked.edition.scaffold")
 
-def print_problems(report: CheckReport, root: Path) -> None:
+
+def print_problems(report: checking.CheckReport, root: Path) -> None:
     """Errors and warnings, one line each, with file (and line) names."""
     for problem in report.errors:
         err_console.print(
@@ -56,7 +64,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Scaffold editions/SLUG/ with edition.md and a first article."""
         settings = settings_from(ctx)
-        folder = scaffold_edition(settings.editions_dir, slug, title, date.today(), _iso_date(when))
+        folder = scaffolding.scaffold_edition(
+            settings.editions_dir, slug, title, date.today(), _iso_date(when)
+        )
         console.print(f"Created {folder}. Edit the files, then run: linked check {slug}")
 
     @app.command()
@@ -66,7 +76,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate and lint an edition. Exit 1 on errors, 0 with warnings only."""
         settings = settings_from(ctx)
-        report = check_edition(settings, edition_path(settings, edition))
+        report = checking.check_edition(settings, edition_path(settings, edition))
         print_problems(report, Path.cwd())
         if not report.ok:
             err_console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
@@ -86,9 +96,9 @@ def register(app: typer.Typer) -> None:
         """Write email.html, email.txt, email.eml (a sample message) and the images."""
         settings = settings_from(ctx)
         try:
-            result = build_edition(settings, edition_path(settings, edition), out)
+            result = building.build_edition(settings, edition_path(settings, edition), out)
         except EditionError as exc:
-            print_problems(CheckReport(errors=exc.problems), Path.cwd())
+            print_problems(checking.CheckReport(errors=exc.problems), Path.cwd())
             raise typer.Exit(1) from None
         print_problems(result.report, Path.cwd())
         console.print(f"Wrote {len(result.files)} files to {result.out}")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from linked.cli.common import edition_path, settings_from
-from linked.preview import serve_preview
+from linked.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from linked.preview import server
+else:
+    server = lazy_module("linked.preview.server")
 
 
 def register(app: typer.Typer) -> None:
@@ -20,4 +27,4 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve a live preview: desktop and mobile email, plain text and check results."""
         settings = settings_from(ctx)
-        serve_preview(settings, edition_path(settings, edition), host, port)
+        server.serve_preview(settings, edition_path(settings, edition), host, port)

@@ -17,9 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from linked.cli.common import err_console
-from linked.delivery.progress import Progress
+
+if TYPE_CHECKING:
+    from linked.delivery.progress import Progress
 
 #: Seconds between two progress lines when not on a terminal.
 EVERY = 5.0

@@ -6,15 +6,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 from typer.core import TyperGroup
 
 from linked.cli.common import console, settings_from
+from linked.cli.lazy import lazy_module
 from linked.errors import LinkedError
-from linked.scheduler import service
+
+if TYPE_CHECKING:
+    from linked.scheduler import service
+else:
+    service = lazy_module("linked.scheduler.service")
 
 AT_HELP = "When: ISO date-time, e.g. 2021-05-28T09:00; without a zone = LINKED_TIMEZONE"
 
@@ -70,6 +74,8 @@ def register(app: typer.Typer) -> None:
     @schedule.command("list")
     def list_(ctx: typer.Context) -> None:
         """Show scheduled sends, and sends that were missed, blocked or done."""
+        from rich.table import Table
+
         entries = service.list_schedules(settings_from(ctx))
         if not entries:
             console.print("Nothing scheduled.")

@@ -10,22 +10,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from linked.cli.common import console, edition_path, err_console, settings_from
+from linked.cli.common import console, edition_path, err_console, real_console, settings_from
+from linked.cli.lazy import lazy_module
 from linked.cli.report import Mode, log_line, log_progress, result_json, setup_logging
-from linked.delivery import service
-from linked.delivery.progress import Progress as SendProgress
+
+if TYPE_CHECKING:
+    from linked.delivery import service
+    from linked.delivery.progress import Progress as SendProgress
+else:
+    service = lazy_module("linked.delivery.service")
 
 STATES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
 
@@ -37,6 +34,15 @@ def progress_bar(label: str) -> Iterator[Callable[[SendProgress], None]]:
     The bar appears on the first report, so a confirmation question asked before
     sending is not drawn over.
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -45,7 +51,7 @@ def progress_bar(label: str) -> Iterator[Callable[[SendProgress], None]]:
         TextColumn("{task.fields[rate]:.0f} msg/s"),
         TimeRemainingColumn(),
         TextColumn("{task.fields[note]}"),
-        console=console,
+        console=real_console(console),
     )
     task = bar.add_task(label, total=None, rate=0.0, note="")
 
@@ -129,6 +135,8 @@ def _summary(result: service.SendResult, mode: Mode = Mode()) -> None:
 
 def _print_holders(report: service.StatusReport) -> None:
     """Rows in ``sending``: under a live process ("sending now"), or waiting for their lease."""
+    from rich.table import Table
+
     if report.sending_now:
         table = Table("worker", "rows in flight", "lease until", title="sending now")
         for holder in report.sending_now:
@@ -193,6 +201,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Show a send's rows per state, its rate and its errors grouped by reply."""
+        from rich.table import Table
+
         settings = settings_from(ctx)
         folder = edition_path(settings, edition)
         if follow:

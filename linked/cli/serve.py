@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from linked.cli.common import settings_from
-from linked.server import run_server, run_worker
+from linked.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from linked import server
+else:
+    server = lazy_module("linked.server")
 
 
 def register(app: typer.Typer) -> None:
@@ -24,9 +31,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Serve the web app, run scheduled sends and deliver; SIGTERM stops gracefully."""
-        run_server(settings_from(ctx), host, port, proxy_headers=proxy_headers)
+        server.run_server(settings_from(ctx), host, port, proxy_headers=proxy_headers)
 
     @app.command()
     def worker(ctx: typer.Context) -> None:
         """Deliver running sends (alongside other workers on any machine); SIGTERM stops."""
-        run_worker(settings_from(ctx))
+        server.run_worker(settings_from(ctx))

@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from linked import retention
 from linked.cli.common import console, err_console, settings_from
-from linked.subscribers import admin
-from linked.subscribers.models import SubscriberStatus
+from linked.cli.lazy import lazy_module
+from linked.subscribers.status import SubscriberStatus
+
+if TYPE_CHECKING:
+    from linked import retention
+    from linked.subscribers import admin
+else:
+    retention = lazy_module("linked.retention")
+    admin = lazy_module("linked.subscribers.admin")
 
 subscribers_app = typer.Typer(help="Manage the list of subscribers.", no_args_is_help=True)
 
@@ -111,6 +117,8 @@ def list_command(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Show at most this many."),
 ) -> None:
     """Show subscribers in a table."""
+    from rich.table import Table
+
     rows = admin.list_subscribers(settings_from(ctx), status, limit)
     table = Table("email", "name", "status", "since", "confirmed", "source")
     for row in rows:

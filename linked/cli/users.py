@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from linked.accounts import admin
-from linked.accounts.audit import AuditFilter
-from linked.accounts.models import Role
+from linked.accounts.roles import Role
 from linked.cli.common import console, err_console, settings_from
+from linked.cli.lazy import lazy_module
 from linked.errors import LinkedError
+
+if TYPE_CHECKING:
+    from linked.accounts import admin, audit
+else:
+    admin = lazy_module("linked.accounts.admin")
+    audit = lazy_module("linked.accounts.audit")
 
 users_app = typer.Typer(help="Manage who can sign in to the console.", no_args_is_help=True)
 
@@ -43,6 +48,8 @@ def add_command(
 @users_app.command("list")
 def list_command(ctx: typer.Context) -> None:
     """Show every account."""
+    from rich.table import Table
+
     table = Table("email", "name", "role", "state", "last sign-in")
     for row in admin.list_users(settings_from(ctx)):
         state = "disabled" if row.disabled else ("active" if row.has_password else "invited")
@@ -96,7 +103,7 @@ def audit_command(
     limit: int | None = typer.Option(200, "--limit", min=1, help="At most this many."),
 ) -> None:
     """Print the audit log, newest first: who did what and when."""
-    where = AuditFilter(
+    where = audit.AuditFilter(
         since=since.replace(tzinfo=UTC) if since else None, actor=user, action=action
     )
     events = admin.audit_log(settings_from(ctx), where, limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -10,8 +11,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from linked.compose.slots import marker
 from linked.settings import Settings
 
-#: The templates shipped with Linked, used for any template a project does not override.
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+#: The templates shipped with Linked (package data), used for any file a project's own
+#: ``templates/`` does not have. pip installs packages as folders, so this is a real path.
+DEFAULT_TEMPLATES = Path(str(resources.files("linked").joinpath("templates")))
 
 
 def template_dirs(settings: Settings) -> list[Path]:

@@ -15,20 +15,12 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from linked.subscribers.status import SubscriberStatus as SubscriberStatus  # re-exported
+
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
-
-
-class SubscriberStatus(StrEnum):
-    """Where a subscriber is in their life cycle; only ``confirmed`` receives editions."""
-
-    pending = "pending"
-    confirmed = "confirmed"
-    unsubscribed = "unsubscribed"
-    bounced = "bounced"
-    complained = "complained"
 
 
 # Stored as VARCHAR on both databases (no native ENUM type to migrate on PostgreSQL).
