@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
+from linked.authoring.articles import new_edition
 from linked.build import build_edition
 from linked.check import CheckReport, check_edition
 from linked.cli.common import console, edition_path, err_console, settings_from
-from linked.edition import scaffold_edition
 from linked.errors import EditionError, LinkedError, Problem
 
 
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Scaffold editions/SLUG/ with edition.md and a first article."""
         settings = settings_from(ctx)
-        folder = scaffold_edition(settings.editions_dir, slug, title, date.today(), _iso_date(when))
+        folder = new_edition(settings.editions_dir, slug, title, date.today(), _iso_date(when))
         console.print(f"Created {folder}. Edit the files, then run: linked check {slug}")
 
     @app.command()

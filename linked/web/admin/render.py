@@ -66,6 +66,7 @@ class Refused(Exception):
 #: Main navigation: (path, label, the role it needs).
 NAV = [
     (f"{PREFIX}/", "Dashboard", Role.editor),
+    (f"{PREFIX}/editions/", "Editions", Role.editor),
     (f"{PREFIX}/subscribers/", "Subscribers", Role.editor),
     (f"{PREFIX}/users/", "Accounts", Role.admin),
     (f"{PREFIX}/audit/", "Audit log", Role.admin),
@@ -83,7 +84,11 @@ class Console:
             "settings": settings,
             "css_url": static_url(settings.base_url, "archive.css"),
             "admin_css_url": f"{PREFIX}/static/admin.css",
-            "script_urls": [f"{PREFIX}/static/htmx.min.js", f"{PREFIX}/static/admin.js"],
+            "script_urls": [
+                f"{PREFIX}/static/htmx.min.js",
+                f"{PREFIX}/static/admin.js",
+                f"{PREFIX}/static/editor.js",
+            ],
             "prefix": PREFIX,
             "roles": Role,
         }
