@@ -67,9 +67,9 @@ def _file_path(request: Request, slug: str, name: str) -> tuple[Path, Path]:
     return folder, path
 
 
-def _problems(preview: Preview, path: Path) -> dict[str, list[tuple[str, str]]]:
+def _problems(preview: Preview, path: Path, text: str) -> dict[str, list[tuple[str, str]]]:
     pairs = [("error", p) for p in preview.errors] + [("warning", p) for p in preview.warnings]
-    return findings.by_field(pairs, path)
+    return findings.by_field(pairs, path, text)
 
 
 def routes(api: APIRouter) -> None:
@@ -111,7 +111,7 @@ def routes(api: APIRouter) -> None:
             version=conflict.current.version if conflict else current.version,
             conflict=conflict,
             diff=revisions.diff(conflict.theirs, text, "theirs", "yours") if conflict else [],
-            problems=_problems(preview, path),
+            problems=_problems(preview, path, text),
             preview=preview,
             saved=request.query_params.get("done") == "saved",
         )
@@ -153,7 +153,7 @@ def routes(api: APIRouter) -> None:
         html = (
             console_of(request)
             .env.get_template("admin/_article_preview.html")
-            .render(preview=result, problems=_problems(result, path), fields=FIELDS, oob=True)
+            .render(preview=result, problems=_problems(result, path, text), fields=FIELDS, oob=True)
         )
         return HTMLResponse(html, headers=HEADERS)
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from linked.accounts import audit
-from linked.authoring import findings
+from linked.authoring import files, findings
 from linked.delivery.service import send_proof
 from linked.edition.loader import EDITION_FILE
 from linked.errors import LinkedError, Problem
@@ -35,7 +35,7 @@ def problem_link(slug: str, folder: Path, problem: Problem) -> str | None:
     path = problem.path
     if path.parent.resolve() != folder.resolve() or path.suffix != ".md":
         return None
-    field = findings.field_of(problem, path)
+    field = findings.field_of(problem, files.read(path).text or "")
     if path.name == EDITION_FILE:
         return f"{edition_url(slug)}#field-{field}"
     return f"{edition_url(slug, 'articles', path.name)}#field-{field}"
