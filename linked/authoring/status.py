@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from linked.check import check_edition
+from linked.compose import Composer
 from linked.settings import Settings
 
 _SEND = sa.table("send", sa.column("edition"), sa.column("status"), sa.column("total"))
@@ -96,7 +97,10 @@ def state_of(facts: Facts, zone: ZoneInfo) -> EditionState:
 
 
 def edition_states(
-    settings: Settings, session: Session, folders: Iterable[Path]
+    settings: Settings,
+    session: Session,
+    folders: Iterable[Path],
+    composer: Composer | None = None,
 ) -> dict[str, EditionState]:
     """The state of each edition folder, by slug (the check runs only where it decides)."""
     folders = list(folders)
@@ -106,7 +110,7 @@ def edition_states(
     for folder in folders:
         found = facts[folder.name]
         if found.send_status is None and found.schedule not in ("scheduled", "missed", "blocked"):
-            report = check_edition(settings, folder)
+            report = check_edition(settings, folder, composer)
             placeholders = any(PLACEHOLDER_MESSAGE in p.message for p in report.errors)
             found = Facts(len(report.errors), placeholders)
         states[folder.name] = state_of(found, settings.zone)

@@ -14,12 +14,18 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from linked.compose import Composer
 from linked.errors import Problem
 from linked.preview.page import Preview, preview_edition
 from linked.settings import Settings
 
 
-def preview_draft(settings: Settings, folder: Path, unsaved: Mapping[str, str]) -> Preview:
+def preview_draft(
+    settings: Settings,
+    folder: Path,
+    unsaved: Mapping[str, str],
+    composer: Composer | None = None,
+) -> Preview:
     """Preview ``folder`` as if each ``{file name: text}`` in ``unsaved`` were saved."""
     folder = folder.resolve()
     with tempfile.TemporaryDirectory(prefix="linked-draft-") as scratch:
@@ -32,7 +38,7 @@ def preview_draft(settings: Settings, folder: Path, unsaved: Mapping[str, str]) 
                 shutil.copytree(path, copy / path.name, copy_function=_link_or_copy)
         for name, text in unsaved.items():
             (copy / Path(name).name).write_text(text, encoding="utf-8")
-        result = preview_edition(settings, copy)
+        result = preview_edition(settings, copy, composer)
     result.folder = folder
     result.errors = [_back(p, copy, folder) for p in result.errors]
     result.warnings = [_back(p, copy, folder) for p in result.warnings]

@@ -95,7 +95,9 @@ def routes(api: APIRouter) -> None:
             text = current.text
             fields = articles.article_fields(text)
         unsaved = {name: text} if values is not None else {}
-        preview = await run_in_threadpool(preview_draft, settings, folder, unsaved)
+        preview = await run_in_threadpool(
+            preview_draft, settings, folder, unsaved, console_of(request).composer
+        )
         links = list(fields.links) if fields else []
         return console_of(request).page(
             "admin/article.html",
@@ -149,7 +151,9 @@ def routes(api: APIRouter) -> None:
         folder, path = _file_path(request, slug, name)
         values = await form_values(request)
         text = posted_text(values, files.read(path).text)
-        result = await run_in_threadpool(preview_draft, settings, folder, {name: text})
+        result = await run_in_threadpool(
+            preview_draft, settings, folder, {name: text}, console_of(request).composer
+        )
         html = (
             console_of(request)
             .env.get_template("admin/_article_preview.html")

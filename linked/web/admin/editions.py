@@ -62,9 +62,10 @@ def routes(api: APIRouter) -> None:
     ) -> Response:
         settings = settings_of(request)
         folders = _folders(settings.editions_dir)
+        composer = console_of(request).composer
 
         def work(session: Session) -> list[tuple[str, str, EditionState]]:
-            states = edition_states(settings, session, folders)
+            states = edition_states(settings, session, folders, composer)
             rows = []
             for folder in folders:
                 fields = articles.edition_fields(files.read(folder / EDITION_FILE).text or "")

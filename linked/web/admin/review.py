@@ -68,7 +68,9 @@ def routes(api: APIRouter) -> None:
     ) -> Response:
         settings = settings_of(request)
         folder = edition_folder(request, slug)
-        preview = await run_in_threadpool(preview_edition, settings, folder)
+        preview = await run_in_threadpool(
+            preview_edition, settings, folder, console_of(request).composer
+        )
         root = folder.parent
 
         def rows(problems: list[Problem]) -> list[tuple[str, str | None]]:
