@@ -313,3 +313,32 @@ def test_a_hand_edited_file_that_is_not_fields_is_shown_as_it_is(
     assert "title: [unclosed" in page and 'name="raw"' in page
     review = client.get("/admin/editions/2021-05/review").text
     assert 'href="/admin/editions/2021-05/articles/06-prevent.md#field-' in review
+
+
+def test_edition_md_has_revisions_but_no_article_editor(
+    signed_in: tuple[TestClient, str], example_edition: Path
+) -> None:
+    client, csrf = signed_in
+    page = client.get("/admin/editions/2021-05").text
+    data = {
+        "csrf": csrf,
+        "version": _version(page),
+        "title": "Linked — May 2021",
+        "date": "2021-05-28",
+        "subject": "",
+        "preheader": "P",
+        "number": "3",
+        "welcome": "Hi.",
+    }
+    assert (
+        client.post("/admin/editions/2021-05", data=data, follow_redirects=False).status_code == 303
+    )
+    listing = client.get("/admin/editions/2021-05/articles/edition.md/revisions")
+    assert listing.status_code == 200 and "edition.md" in listing.text
+    assert client.get("/admin/editions/2021-05/articles/edition.md").status_code == 404
+    article = {"csrf": csrf, "version": "", "title": "X", "body": "Y"}
+    assert (
+        client.post("/admin/editions/2021-05/articles/edition.md", data=article).status_code == 404
+    )
+    assert client.get("/admin/editions/nope").status_code == 404
+    assert client.get("/admin/editions/2021-05/articles/..%2Fedition.md").status_code == 404

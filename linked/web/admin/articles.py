@@ -56,12 +56,15 @@ def posted_text(values: dict[str, str], current: str | None) -> str:
     return articles.article_text(fields_from(values), current)
 
 
-def _file_path(request: Request, slug: str, name: str) -> tuple[Path, Path]:
+def _file_path(
+    request: Request, slug: str, name: str, *, edition_file: bool = False
+) -> tuple[Path, Path]:
+    """The edition folder and the file ``name`` (``edition.md`` only for its revisions)."""
     folder = edition_folder(request, slug)
+    if edition_file and name == EDITION_FILE:
+        return folder, folder / EDITION_FILE
     try:
-        path = (
-            folder / EDITION_FILE if name == EDITION_FILE else articles.article_path(folder, name)
-        )
+        path = articles.article_path(folder, name)
     except LinkedError as exc:
         raise Refused(404, "Page not found", sentence(exc)) from exc
     return folder, path
@@ -163,7 +166,7 @@ def routes(api: APIRouter) -> None:
 
     @api.get(base + "/revisions", summary="An article's revisions")
     async def history(request: Request, viewer: Editor, slug: str, name: str) -> Response:
-        _file_path(request, slug, name)
+        _file_path(request, slug, name, edition_file=True)
         rows = await reading(request, lambda s: list(revisions.history(s, slug, name)))
         return console_of(request).page(
             "admin/revisions.html",
@@ -179,7 +182,7 @@ def routes(api: APIRouter) -> None:
     async def revision(
         request: Request, viewer: Editor, slug: str, name: str, revision_id: int
     ) -> Response:
-        _folder, path = _file_path(request, slug, name)
+        _folder, path = _file_path(request, slug, name, edition_file=True)
 
         def work(session: Any) -> tuple[Revision, Revision | None]:
             found = revisions.get(session, slug, revision_id)
@@ -207,7 +210,7 @@ def routes(api: APIRouter) -> None:
     async def restore(
         request: Request, viewer: Editor, slug: str, name: str, revision_id: int
     ) -> Response:
-        _folder, path = _file_path(request, slug, name)
+        _folder, path = _file_path(request, slug, name, edition_file=True)
         values = await form_values(request)
         try:
             found = await reading(request, lambda s: revisions.get(s, slug, revision_id))
@@ -227,7 +230,13 @@ def routes(api: APIRouter) -> None:
                 f"{name} revision {revision_id}",
             )
         except Conflict as exc:
+            if name == EDITION_FILE:
+                raise Refused(
+                    409, "Nothing was changed", sentence(exc) + " Open the revision again."
+                ) from exc
             return await editor(
                 request, viewer, slug, name, status_code=409, values={"raw": text}, conflict=exc
             )
+        if name == EDITION_FILE:
+            return see_other(edition_url(slug) + "?done=saved")
         return see_other(edition_url(slug, "articles", name) + "?done=saved")
