@@ -121,3 +121,17 @@ def test_text_left_from_the_scaffold_is_an_error(
         "('Write the article here in Markdown.'): replace it with your own",
     ]
     assert not check_edition(settings, folder).ok
+
+
+def test_every_image_of_the_composed_email_needs_an_alt_attribute() -> None:
+    from linked.check import _lint_html
+
+    html = (
+        '<div><!-- <img src="c.png"> --><img src="a.png" alt="">'
+        '<IMG SRC=\'b&amp;c.png\' title="x > y"><img alt src=x><img data-alt="q" src="d.png"/></div>'
+    )
+    found = [problem.message for _severity, problem in _lint_html(Path("edition.md"), html)]
+    assert found == [
+        "an image in the email has no alt attribute: b&c.png",
+        "an image in the email has no alt attribute: d.png",
+    ]
