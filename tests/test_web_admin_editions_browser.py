@@ -211,3 +211,32 @@ def test_unsaved_text_survives_a_reload_and_leaving_asks_first(
     page.reload()
     assert page.locator(".restored-note").is_hidden()
     page.context.close()
+
+
+def test_articles_are_reordered_from_the_keyboard(
+    browser: Any, site: tuple[str, Settings, SMTPServer]
+) -> None:
+    base, settings, _ = site
+    folder = settings.editions_dir / "order"
+    folder.mkdir(parents=True)
+    (folder / "edition.md").write_text("---\ntitle: Order\ndate: 2021-08-01\n---\n\nHello.\n")
+    (folder / "01-first.md").write_text("---\ntitle: First\n---\n\nOne.\n")
+    (folder / "02-second.md").write_text("---\ntitle: Second\n---\n\nTwo.\n")
+    page = new_page(browser)
+    sign_in(page, base, ROLE_EMAILS[Role.editor])
+    page.goto(f"{base}/admin/editions/order")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "Move First down":
+            break
+    else:
+        raise AssertionError("no 'Move First down' button reached with Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/admin/editions/order\?done=moved#article-first\.md$"))
+    assert sorted(p.name for p in folder.glob("*.md")) == [
+        "01-second.md",
+        "02-first.md",
+        "edition.md",
+    ]
+    assert page.locator("ol.articles li a").all_inner_texts() == ["Second", "First"]
+    page.context.close()
