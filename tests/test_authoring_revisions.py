@@ -28,6 +28,10 @@ def test_saves_are_revisions_with_who_and_the_text(engine: Engine, example_editi
     assert [(r.actor, r.action) for r in rows] == [(BOB.name, "save"), (ALICE.name, "save")]
     assert rows[0].text == "---\ntitle: Two\n---\n\nTwo.\n" and rows[0].key == "prevent.md"
     assert rows[0].version == files.read(path).version
+    with Session(engine) as session:
+        last = revisions.latest(session, "2021-05")
+        assert last is not None and last.actor == BOB.name and last.account_id == 2
+        assert revisions.latest(session, "2021-06") is None
 
 
 def test_history_follows_a_file_through_renames(engine: Engine, example_edition: Path) -> None:

@@ -91,6 +91,18 @@ def history(session: Session, edition: str, name: str) -> Sequence[Revision]:
     return session.exec(query).all()
 
 
+def latest(session: Session, edition: str) -> Revision | None:
+    """The newest revision of any file of ``edition``: who changed it last in the console
+    (for four-eyes approval; edits made on disk leave no revision)."""
+    query = (
+        select(Revision)
+        .where(col(Revision.edition) == edition)
+        .order_by(col(Revision.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
 def get(session: Session, edition: str, revision_id: int) -> Revision:
     revision = session.get(Revision, revision_id)
     if revision is None or revision.edition != edition:
