@@ -11,6 +11,7 @@ from sqlalchemy import Engine, MetaData, inspect
 from sqlmodel import SQLModel
 
 import linked.accounts.models
+import linked.authoring.models
 
 # Registers every table in SQLModel.metadata, whichever tests ran before.
 import linked.delivery.models

@@ -4,7 +4,10 @@ session ids, sign-out, disabling, throttling, cookie flags and stored hashes."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +20,14 @@ from sqlmodel import Session, select
 from linked.accounts import service
 from linked.accounts.audit import Actor
 from linked.accounts.models import Account, AuditEvent, Role
+from linked.authoring import files as edition_files
+from linked.authoring import revisions
 from linked.settings import Settings
 from linked.subscribers import service as subscribers
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.web.app import create_app
 from tests.fixtures.console import PASSWORD, ROLE_EMAILS, add_accounts, sign_in
+from tests.fixtures.project import EXAMPLE
 
 #: Routes anyone may use: signing in, password links, the stylesheet and scripts.
 PUBLIC = {
@@ -60,6 +66,25 @@ RIGHTS = {
     ("POST", "/admin/users/{account_id:int}/disable"): Role.admin,
     ("POST", "/admin/users/{account_id:int}/enable"): Role.admin,
     ("POST", "/admin/users/{account_id:int}/reset"): Role.admin,
+    ("GET", "/admin/editions/"): Role.editor,
+    ("POST", "/admin/editions/new"): Role.editor,
+    ("GET", "/admin/editions/{slug}"): Role.editor,
+    ("POST", "/admin/editions/{slug}"): Role.editor,
+    ("POST", "/admin/editions/{slug}/articles/new"): Role.editor,
+    ("GET", "/admin/editions/{slug}/articles/{name}"): Role.editor,
+    ("POST", "/admin/editions/{slug}/articles/{name}"): Role.editor,
+    ("POST", "/admin/editions/{slug}/articles/{name}/preview"): Role.editor,
+    ("POST", "/admin/editions/{slug}/articles/{name}/delete"): Role.editor,
+    ("POST", "/admin/editions/{slug}/articles/{name}/move"): Role.editor,
+    ("POST", "/admin/editions/{slug}/articles/{name}/draft"): Role.editor,
+    ("GET", "/admin/editions/{slug}/articles/{name}/revisions"): Role.editor,
+    ("GET", "/admin/editions/{slug}/articles/{name}/revisions/{revision_id:int}"): Role.editor,
+    ("POST", "/admin/editions/{slug}/articles/{name}/revisions/{revision_id:int}/restore"): (
+        Role.editor
+    ),
+    ("POST", "/admin/editions/{slug}/trash/{name}/restore"): Role.editor,
+    ("GET", "/admin/editions/{slug}/review"): Role.editor,
+    ("POST", "/admin/editions/{slug}/proof"): Role.editor,
 }
 #: Allowed, but the body the walk sends is refused as wrong input (a TOTP code is needed).
 NEEDS_INPUT = {"/admin/account/totp", "/admin/account/totp/off"}
@@ -106,15 +131,53 @@ def new_account(engine: Engine, email: str) -> int:
         return account.id
 
 
-def url(path: str, subscriber_id: int, account_id: int = 0) -> str:
+@dataclass(frozen=True)
+class EditionFixture:
+    """A fresh copy of the example edition with one revision and one article in the trash."""
+
+    slug: str = "{slug}"
+    revision_id: int = 0
+    head_version: str = ""
+    article_version: str = ""
+
+    ARTICLE = "06-prevent.md"
+    TRASHED = "20210101T000000-11-old.md"
+
+
+def new_edition(settings: Settings, engine: Engine, slug: str) -> EditionFixture:
+    folder = Path(shutil.copytree(EXAMPLE, settings.editions_dir / slug))
+    (folder / ".trash").mkdir()
+    (folder / ".trash" / EditionFixture.TRASHED).write_text("---\ntitle: Old\n---\n\nOld.\n")
+    article = folder / EditionFixture.ARTICLE
+    with Session(engine) as session:
+        revision = revisions.record_file(session, Actor.cli(), article, "save")
+        session.commit()
+        assert revision.id is not None
+        revision_id = revision.id
+    return EditionFixture(
+        slug,
+        revision_id,
+        edition_files.read(folder / "edition.md").version,
+        edition_files.read(article).version,
+    )
+
+
+def url(
+    path: str, subscriber_id: int, account_id: int = 0, edition: EditionFixture | None = None
+) -> str:
     path = path.replace("{subscriber_id:int}", str(subscriber_id))
+    edition = edition or EditionFixture()
+    path = path.replace("/trash/{name}", f"/trash/{edition.TRASHED}")
+    path = path.replace("{slug}", edition.slug).replace("{name}", edition.ARTICLE)
+    path = path.replace("{revision_id:int}", str(edition.revision_id))
     return path.replace("{account_id:int}", str(account_id))
 
 
 def form_for(
-    path: str, subscriber_id: int, email: str
+    path: str, subscriber_id: int, email: str, edition: EditionFixture | None = None
 ) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]] | None]:
     """A valid body for each POST, so an allowed role's request really does its work."""
+    edition = edition or EditionFixture()
     if path.endswith("/erase"):
         return {"confirm": email}, None
     if path.endswith("/new"):
@@ -122,11 +185,23 @@ def form_for(
             "email": f"new-{subscriber_id}@example.org",
             "consent": "ask",
             "role": "editor",
+            "slug": f"new-{subscriber_id}",
+            "title": "New",
         }, None
     if path.endswith("/role"):
         return {"role": "sender"}, None
     if path.endswith("/import"):
         return {}, {"file": ("list.csv", b"email\nimported@example.org\n", "text/csv")}
+    if path == "/admin/editions/{slug}":
+        return {"version": edition.head_version, "title": "T", "date": "2021-05-28"}, None
+    if path.endswith(("/articles/{name}", "/preview")):
+        return {"version": edition.article_version, "title": "T", "body": "Body."}, None
+    if path.endswith("/move"):
+        return {"direction": "up"}, None
+    if path.endswith("/draft"):
+        return {"draft": "1"}, None
+    if "/revisions/" in path:
+        return {"version": edition.article_version}, None
     return {}, None
 
 
@@ -166,7 +241,7 @@ def test_without_a_session_gets_redirect_and_posts_are_refused(
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_gets_exactly_its_rights(
-    role: Role, console_app: FastAPI, engine: Engine
+    role: Role, console_app: FastAPI, engine: Engine, settings: Settings
 ) -> None:
     with TestClient(console_app) as client:
         for number, ((method, path), needed) in enumerate(sorted(RIGHTS.items())):
@@ -174,11 +249,12 @@ def test_each_role_gets_exactly_its_rights(
             subscriber_id = new_subscriber(engine, email)
             account_id = new_account(engine, f"account-{number}@example.org")
             csrf = sign_in(client, ROLE_EMAILS[role])
-            target = url(path, subscriber_id, account_id)
+            edition = new_edition(settings, engine, f"e-{number}") if "{slug}" in path else None
+            target = url(path, subscriber_id, account_id, edition)
             if method == "GET":
                 response = client.get(target, follow_redirects=False)
             else:
-                data, files = form_for(path, subscriber_id, email)
+                data, files = form_for(path, subscriber_id, email, edition)
                 response = client.post(
                     target, data={**data, "csrf": csrf}, files=files, follow_redirects=False
                 )

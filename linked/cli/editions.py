@@ -15,11 +15,11 @@ from linked.errors import EditionError, LinkedError, Problem
 if TYPE_CHECKING:
     from linked import build as building
     from linked import check as checking
-    from linked.edition import scaffold as scaffolding
+    from linked.authoring import articles
 else:
+    articles = lazy_module("linked.authoring.articles")
     building = lazy_module("linked.build")
     checking = lazy_module("linked.check")
-    scaffolding = lazy_module("linked.edition.scaffold")
 
 
 def print_problems(report: checking.CheckReport, root: Path) -> None:
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Scaffold editions/SLUG/ with edition.md and a first article."""
         settings = settings_from(ctx)
-        folder = scaffolding.scaffold_edition(
+        folder = articles.new_edition(
             settings.editions_dir, slug, title, date.today(), _iso_date(when)
         )
         console.print(f"Created {folder}. Edit the files, then run: linked check {slug}")

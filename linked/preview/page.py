@@ -15,7 +15,7 @@ from jinja2 import Environment
 from linked.archive.templates import web_environment
 from linked.build import SAMPLE
 from linked.check import check_edition
-from linked.compose import fill, greeting
+from linked.compose import Composer, fill, greeting
 from linked.errors import LinkedError, Problem
 from linked.settings import Settings
 
@@ -46,11 +46,14 @@ def sample_values(settings: Settings) -> dict[str, str]:
     }
 
 
-def preview_edition(settings: Settings, folder: Path) -> Preview:
-    """Check and compose the edition, filling the slots for the sample reader."""
+def preview_edition(settings: Settings, folder: Path, composer: Composer | None = None) -> Preview:
+    """Check and compose the edition, filling the slots for the sample reader.
+
+    A long-lived caller (the console) passes its ``composer``: compiled templates are kept.
+    """
     result = Preview(folder=folder, title=folder.name)
     try:
-        report = check_edition(settings, folder)
+        report = check_edition(settings, folder, composer)
     except LinkedError as exc:  # a template the officer is editing may not compile yet
         result.failure = str(exc)
         return result

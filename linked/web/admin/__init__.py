@@ -1,5 +1,6 @@
 """The console at ``/admin/``: handlers only; the work is done by library functions that the
-command line calls too (``linked.accounts``, ``linked.subscribers``, ``linked.reports``)."""
+command line calls too (``linked.accounts``, ``linked.subscribers``, ``linked.reports``,
+``linked.authoring``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ from fastapi.responses import FileResponse, Response
 
 from linked.compose.templates import template_dirs
 from linked.settings import Settings
-from linked.web.admin import account, audit, dashboard, people, signin, users
+from linked.web.admin import (
+    account,
+    articles,
+    audit,
+    dashboard,
+    editions,
+    people,
+    review,
+    signin,
+    users,
+)
 from linked.web.admin.render import PREFIX, Console, Refused, console_route
 
 #: The one console route that takes a file, and the request size it may have (the CSV
@@ -39,6 +50,9 @@ def router(settings: Settings) -> APIRouter:
 
     signin.routes(api)
     dashboard.routes(api)
+    editions.routes(api)
+    articles.routes(api)
+    review.routes(api)
     people.routes(api)
     audit.routes(api)
     account.routes(api)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from linked.accounts.audit import Actor
 from linked.accounts.models import Role
 from linked.archive.templates import web_environment
+from linked.compose import Composer
 from linked.compose.urls import static_url
 from linked.settings import Settings
 from linked.web.state import engine_of
@@ -66,6 +68,7 @@ class Refused(Exception):
 #: Main navigation: (path, label, the role it needs).
 NAV = [
     (f"{PREFIX}/", "Dashboard", Role.editor),
+    (f"{PREFIX}/editions/", "Editions", Role.editor),
     (f"{PREFIX}/subscribers/", "Subscribers", Role.editor),
     (f"{PREFIX}/users/", "Accounts", Role.admin),
     (f"{PREFIX}/audit/", "Audit log", Role.admin),
@@ -83,10 +86,19 @@ class Console:
             "settings": settings,
             "css_url": static_url(settings.base_url, "archive.css"),
             "admin_css_url": f"{PREFIX}/static/admin.css",
-            "script_urls": [f"{PREFIX}/static/htmx.min.js", f"{PREFIX}/static/admin.js"],
+            "script_urls": [
+                f"{PREFIX}/static/htmx.min.js",
+                f"{PREFIX}/static/admin.js",
+                f"{PREFIX}/static/editor.js",
+            ],
             "prefix": PREFIX,
             "roles": Role,
         }
+
+    @cached_property
+    def composer(self) -> Composer:
+        """One composer for the console's previews: templates compiled once, not per request."""
+        return Composer(self.settings)
 
     def page(
         self,

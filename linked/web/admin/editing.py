@@ -1,0 +1,75 @@
+"""What the edition, article and review pages share: finding an edition folder from its
+slug, running a change with its audit row, and showing a check problem as a sentence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from fastapi import Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from linked.accounts import audit
+from linked.authoring.files import Conflict
+from linked.errors import LinkedError, Problem
+from linked.web.admin.render import PREFIX, Refused, Viewer
+from linked.web.state import in_transaction, settings_of
+
+T = TypeVar("T")
+BASE = f"{PREFIX}/editions"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def sentence(exc: Exception) -> str:
+    text = str(exc)
+    return f"{text[:1].upper()}{text[1:]}" + ("" if text.endswith(".") else ".")
+
+
+def edition_folder(request: Request, slug: str) -> Path:
+    """The folder of an existing edition, or a 404 page."""
+    folder = settings_of(request).editions_dir / slug
+    if not _SLUG.match(slug) or not folder.is_dir():
+        raise Refused(404, "Page not found", f"There is no edition {slug!r}.")
+    return folder
+
+
+def edition_url(slug: str, *parts: str) -> str:
+    return "/".join([f"{BASE}/{slug}", *parts])
+
+
+async def change(
+    request: Request,
+    viewer: Viewer,
+    action: str,
+    target: str,
+    files_work: Callable[[], T],
+    record: Callable[[Session, T], object] | None = None,
+    detail: str | None = None,
+) -> T:
+    """Change edition files (``files_work``, in a worker thread), then write its rows
+    (``record``: revisions) and the audit row in one transaction.
+
+    The files are changed first and once: a database retry must not write them again.
+    A LinkedError other than a conflict becomes a 409 page saying nothing was changed.
+    """
+    try:
+        result = await run_in_threadpool(files_work)
+    except Conflict:
+        raise
+    except LinkedError as exc:
+        raise Refused(409, "Nothing was changed", sentence(exc)) from exc
+
+    def rows(session: Session) -> None:
+        if record is not None:
+            record(session, result)
+        audit.record(session, viewer.actor, action, target, detail)
+
+    await in_transaction(request, rows)
+    return result
+
+
+def problem_line(problem: Problem, root: Path) -> str:
+    return problem.format(relative_to=root)

@@ -1,0 +1,72 @@
+"""An edition's state for the console's list, from the check and the send and schedule rows
+(written here with their real models, so the status module's table views stay right)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from linked.authoring import articles
+from linked.authoring.status import EditionState, Facts, State, edition_states, state_of
+from linked.delivery.models import Delivery, Send
+from linked.scheduler.models import ScheduleEvent
+from linked.settings import Settings
+from linked.subscribers import service
+from tests.fixtures.project import copy_example
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def test_state_of_each_case() -> None:
+    assert state_of(Facts(errors=0), LONDON) == EditionState(State.ready)
+    assert state_of(Facts(errors=2), LONDON) == EditionState(State.errors, "2 error(s)")
+    assert state_of(Facts(errors=3, placeholders=True), LONDON).state is State.draft
+    when = datetime(2021, 5, 28, 8, 0, tzinfo=UTC)
+    assert state_of(Facts(schedule="scheduled", run_at=when), LONDON) == EditionState(
+        State.scheduled, "Fri 28 May 2021, 09:00 BST"
+    )
+    assert state_of(Facts(schedule="blocked", schedule_detail="2 errors"), LONDON) == EditionState(
+        State.blocked, "2 errors"
+    )
+    running = Facts(send_status="running", counts={"sent": 3, "queued": 7}, total=10)
+    assert state_of(running, LONDON) == EditionState(State.sending, "3 of 10 sent")
+    done = Facts(send_status="done", counts={"sent": 9, "failed": 1}, total=10)
+    assert state_of(done, LONDON) == EditionState(State.sent, "9 sent, 1 failed")
+
+
+def test_states_from_files_and_tables(settings: Settings, engine: Engine, project: Path) -> None:
+    editions = project / "editions"
+    fresh = articles.new_edition(editions, "fresh", "Fresh", datetime(2021, 6, 1).date())
+    example = copy_example(project)
+    with Session(engine) as session:
+        states = edition_states(settings, session, [fresh, example])
+    assert states["fresh"].state is State.draft
+    assert states["2021-05"].state is State.ready
+
+    with Session(engine) as session:
+        session.add(
+            ScheduleEvent(
+                edition="2021-05", kind="scheduled", run_at=datetime(2021, 5, 28, 8, tzinfo=UTC)
+            )
+        )
+        session.commit()
+        assert edition_states(settings, session, [example])["2021-05"] == EditionState(
+            State.scheduled, "Fri 28 May 2021, 09:00 BST"
+        )
+        subscriber, *_ = service.add(
+            session, settings, "a@example.org", None, consent_given_elsewhere=True
+        )
+        session.add(Send(edition="2021-05", status="running", total=2))
+        session.add(
+            Delivery(
+                edition="2021-05", subscriber_id=subscriber.id, email="a@example.org", state="sent"
+            )
+        )
+        session.commit()
+        assert edition_states(settings, session, [example])["2021-05"] == EditionState(
+            State.sending, "1 of 2 sent"
+        )
