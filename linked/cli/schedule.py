@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
+from linked.authoring.approval import approve_as
 from linked.cli.common import console, settings_from
 from linked.errors import LinkedError
 from linked.scheduler import service
@@ -88,3 +89,14 @@ def register(app: typer.Typer) -> None:
         console.print(f"Cancelled the scheduled send of {slug}")
 
     app.add_typer(schedule, name="schedule")
+
+    @app.command()
+    def approve(
+        ctx: typer.Context,
+        edition: str = typer.Argument(..., help="Edition slug"),
+        as_: str = typer.Option(..., "--as", help="The approving sender's account address"),
+    ) -> None:
+        """Approve an edition's files as they are now (four eyes: not its last editor)."""
+        slug = edition.rstrip("/").rsplit("/", 1)[-1]
+        approval = approve_as(settings_from(ctx), slug, as_)
+        console.print(f"Approved {slug} as {approval.approver}", markup=False)

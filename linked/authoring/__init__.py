@@ -1,0 +1,1 @@
+"""Writing editions in the console: files, articles, images, revisions, approval."""
