@@ -76,8 +76,14 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.add_exception_handler(Exception, _server_error)
     # Outermost last: bad paths and oversized bodies never reach a route; every answer
     # (these included) gets the security headers.
-    # The console's CSV import is the one route that takes a file.
-    app.add_middleware(BodyLimit, by_prefix={admin.IMPORT_PATH: admin.MAX_IMPORT_REQUEST_BYTES})
+    # The console's CSV import and image upload are the routes that take a file.
+    app.add_middleware(
+        BodyLimit,
+        by_prefix={
+            admin.IMPORT_PATH: admin.MAX_IMPORT_REQUEST_BYTES,
+            admin.UPLOAD_PREFIX: admin.MAX_UPLOAD_REQUEST_BYTES,
+        },
+    )
     app.add_middleware(RejectBadPaths, not_found=_not_found)
     app.add_middleware(SecurityHeaders, settings=settings)
     return app

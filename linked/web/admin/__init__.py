@@ -10,13 +10,26 @@ from fastapi.responses import FileResponse, Response
 
 from linked.compose.templates import template_dirs
 from linked.settings import Settings
-from linked.web.admin import account, audit, dashboard, people, signin, users
+from linked.web.admin import (
+    account,
+    audit,
+    dashboard,
+    images,
+    people,
+    sending,
+    sends,
+    signin,
+    users,
+)
 from linked.web.admin.render import PREFIX, Console, Refused, console_route
 
 #: The one console route that takes a file, and the request size it may have (the CSV
 #: plus room for the multipart envelope); every other route keeps the app's small limit.
 IMPORT_PATH = f"{PREFIX}/subscribers/import"
 MAX_IMPORT_REQUEST_BYTES = people.MAX_IMPORT_BYTES + 64 * 1024
+#: Image uploads are posted under this prefix, with their own limit.
+UPLOAD_PREFIX = images.UPLOAD_PREFIX
+MAX_UPLOAD_REQUEST_BYTES = images.MAX_UPLOAD_REQUEST_BYTES
 
 _STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(css|js|txt)$")
 
@@ -43,4 +56,7 @@ def router(settings: Settings) -> APIRouter:
     audit.routes(api)
     account.routes(api)
     users.routes(api)
+    images.routes(api)
+    sending.routes(api)
+    sends.routes(api)
     return api
