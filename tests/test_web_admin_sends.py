@@ -51,7 +51,7 @@ def digest_on(page: str) -> str:
 def approve(client: TestClient, csrf: str) -> int:
     page = client.get(PAGE).text
     data = {"csrf": csrf, "digest": digest_on(page)}
-    return client.post(f"/admin/editions/{EDITION}/approve", data=data).status_code
+    return int(client.post(f"/admin/editions/{EDITION}/approve", data=data).status_code)
 
 
 def upload(client: TestClient, csrf: str, data: bytes, alt: str = "Two people talking") -> object:

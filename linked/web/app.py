@@ -15,9 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from linked.archive import Archive
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.db.writes import WriteBatcher
+from linked.reports.corrections import Corrections
 from linked.settings import Settings
 from linked.subscribers.sender import NoticeSender
 from linked.web import admin, archive, subscribe, webhooks
@@ -67,7 +69,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.write_batcher = WriteBatcher(engine)
     app.state.pages = Pages(settings)
     app.include_router(subscribe.router)
-    app.include_router(archive.router(settings))
+    site = Archive(settings, corrections=Corrections(settings, engine))
+    app.include_router(archive.router(settings, site))
     app.include_router(webhooks.router(settings))
     app.include_router(admin.router(settings))
     app.add_api_route("/healthz", healthz, methods=["GET"], summary="Database reachable?")
