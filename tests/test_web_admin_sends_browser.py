@@ -212,3 +212,57 @@ def test_upload_approve_void_approve_schedule_and_deliver_once(
         assert editor.console_errors == [] and sender.console_errors == []
         editor.context.close()
         sender.context.close()
+
+
+def test_send_now_and_the_progress_updates_live_without_reloading(
+    browser: Any, smtp_server: SMTPServer, tmp_path: Path, artifacts: Path
+) -> None:
+    root = make_project(tmp_path / "project")
+    port = free_port()
+    settings = load_settings(
+        root,
+        base_url=f"http://127.0.0.1:{port}",
+        secret_key=TEST_SECRET,
+        from_address="Linked <bulletin@example.org>",
+        database_url=f"sqlite:///{root / 'linked.db'}",
+        smtp_url=smtp_server.url,
+        allow_local_links=True,
+        send_requires_approval=True,
+        worker_poll_seconds=0.5,
+        rate_per_second=2,  # six messages take about three seconds: time to watch
+    )
+    readers = [f"reader{i}@example.net" for i in range(6)]
+    engine = make_engine(settings)
+    upgrade(settings, engine)
+    add_accounts(engine)
+    with Session(engine) as session:
+        for email in readers:
+            subscribers.add(session, settings, email, consent_given_elsewhere=True)
+        session.commit()
+    engine.dispose()
+
+    with serve(build_app(settings), port) as base:
+        sender = new_page(browser)
+        sign_in(sender, base, Role.sender, f"/admin/editions/{EDITION}/send")
+        sender.get_by_role("button", name="Approve this edition as it is").click()
+        sender.get_by_role("status").filter(has_text="Approved.").wait_for()
+        sender.get_by_label("Type 6 to confirm").fill("5")
+        sender.get_by_role("button", name="Send now").click()
+        sender.get_by_text("Type 6, the number of people it goes to").first.wait_for()
+        assert smtp_server.messages == []
+        sender.console_errors.clear()  # the refused form's 422
+        sender.get_by_label("Type 6 to confirm").fill("6")
+        sender.get_by_role("button", name="Send now").click()
+        sender.wait_for_url(re.compile(r".*/admin/sends/\d+$"))
+        first = int(sender.locator("#count-sent").inner_text())
+        sender.evaluate("window.stillTheSamePage = true")
+        accessible(sender, "send-running", artifacts)
+        sender.locator("#send-status").filter(has_text="Done").wait_for(timeout=30_000)
+        assert sender.evaluate("window.stillTheSamePage === true")  # updated, not reloaded
+        assert first < len(readers)
+        assert sender.locator("#count-sent").inner_text() == str(len(readers))
+        smtp_server.wait_for(len(readers), timeout=10)
+        time.sleep(1)
+        assert Counter(r for m in smtp_server.messages for r in m.recipients) == Counter(readers)
+        assert sender.console_errors == []
+        sender.context.close()
