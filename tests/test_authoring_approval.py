@@ -234,3 +234,19 @@ def test_the_command_line_obeys_with_a_message_and_can_approve(
     assert f"Approved {EDITION} as {ROLE_EMAILS[Role.sender]}" in out
     code, out, err = run_linked("schedule", EDITION, "--at", "2031-05-28T09:00", cwd=root)
     assert code == 0, err
+
+
+def test_resuming_sends_the_message_as_planned_not_later_edits(
+    on: Settings, engine: Engine, people: dict[str, int]
+) -> None:
+    add_subscribers(engine, 2)
+    approve(on, engine, people, ROLE_EMAILS[Role.sender])
+    folder = on.editions_dir / EDITION
+    delivery.start_detached(on, engine, folder, confirm=None, actor=Actor.cli())
+    delivery.pause_send(engine, EDITION)
+    (folder / "edition.md").write_text(
+        (folder / "edition.md").read_text() + "\nSlippedinafterapproval\n", encoding="utf-8"
+    )
+    assert delivery.resume(on, folder).status == "done"
+    sent = [p.read_bytes() for p in on.outbox_dir.rglob("*.eml")]
+    assert len(sent) == 2 and not any(b"Slippedinafterapproval" in m for m in sent)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from linked.accounts.models import AuditEvent, Role
 from linked.authoring.approval import Approval
 from linked.delivery import store
-from linked.delivery.models import Send
+from linked.delivery.models import Delivery, Send
 from linked.scheduler.service import scheduled_for
 from linked.settings import Settings
 from tests.fixtures.console import ROLE_EMAILS, sign_in
@@ -201,6 +201,11 @@ def test_send_now_needs_the_number_typed_and_only_plans_the_send(
     page = console.get(started.headers["location"]).text
     assert "Sending…" in page and 'hx-trigger="every 2s"' in page
     assert [a for a in actions(engine) if a.startswith("send.")] == ["send.start"]
+    # Once everyone has it, sending again is refused rather than left running forever.
+    with engine.begin() as conn:
+        conn.execute(Delivery.__table__.update().values(state="sent"))  # type: ignore[attr-defined]
+    again = console.post(f"/admin/editions/{EDITION}/send", data={"csrf": csrf, "count": "0"})
+    assert again.status_code == 409 and "nobody to send" in again.text
 
 
 def test_the_send_page_follows_pauses_resumes_and_shows_the_email_as_sent(

@@ -241,7 +241,16 @@ def start_detached(
 ) -> SendResult:
     """Plan the send and mark it ``running``: the delivery workers send it (the console's
     "Send now" and ``linked send --detach``)."""
-    result, _prepared = begin_send(settings, db, folder, confirm=confirm, actor=actor)
+
+    def ask(recipients: int) -> bool:
+        if recipients == 0:  # a send marked running with no rows would never finish
+            raise LinkedError(
+                f"there is nobody to send {folder.name} to: every confirmed subscriber "
+                "already has it, or there are none"
+            )
+        return confirm is None or confirm(recipients)
+
+    result, _prepared = begin_send(settings, db, folder, confirm=ask, actor=actor)
     if result.status == "cancelled":
         return result
     store.set_send_status(db, result.edition, "running")
@@ -389,11 +398,12 @@ def _continue(
     before: Callable[[Engine, str], object],
 ) -> SendResult:
     edition = slug_of(folder)
-    _subject, prepared = prepare_edition(settings, folder)
     db = open_database(settings)
     try:
         if store.send_status(db, edition) is None:
             raise LinkedError(f"edition {edition!r} has not been sent: run linked send {edition}")
+        # The message as planned (and approved), not the files as they may be now.
+        prepared = prepare_planned(settings, db, edition)
         before(db, edition)
         status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
         return SendResult(edition, status, store.counts(db, edition))
