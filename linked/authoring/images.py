@@ -40,6 +40,8 @@ MAX_WIDTH = 1200
 MAX_ALT = 300
 #: Pillow's format name → the stored file's extension.
 FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+#: File extensions of images the console shows (what uploads become, and ``jpeg``).
+SERVED = frozenset({*FORMATS.values(), "jpeg"})
 _SAFE = re.compile(r"[^a-z0-9]+")
 
 

@@ -4,6 +4,7 @@ changed after it was sent (the send keeps the hash of the files it was composed 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +26,21 @@ class Corrections:
     def __init__(self, settings: Settings, db: Engine) -> None:
         self.settings = settings
         self.db = db
+        #: Hash per edition, kept while its files' names, sizes and times are unchanged.
+        self._hashes: dict[str, tuple[tuple[tuple[str, int, int], ...], str]] = {}
+
+    def _hash(self, folder: Path) -> str:
+        stamp = tuple(
+            (path.as_posix(), stat.st_size, stat.st_mtime_ns)
+            for path in edition_files(folder)
+            for stat in [path.stat()]
+        )
+        cached = self._hashes.get(folder.name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        digest = edition_hash(folder)
+        self._hashes[folder.name] = (stamp, digest)
+        return digest
 
     def __call__(self, edition: Edition) -> date | None:
         try:
@@ -36,7 +52,7 @@ class Corrections:
         if not sent_hash:
             return None
         try:
-            if edition_hash(edition.path) == sent_hash:
+            if self._hash(edition.path) == sent_hash:
                 return None
             newest = max(path.stat().st_mtime for path in edition_files(edition.path))
         except (LinkedError, OSError, ValueError):

@@ -65,7 +65,8 @@ def routes(api: APIRouter) -> None:
     async def image_file(request: Request, viewer: Editor, slug: str, name: str) -> Response:
         folder = edition_folder(settings_of(request), slug)
         for image in await run_in_threadpool(images.list_images, folder):
-            if image.name == name:
+            # Only the formats an upload can be: a hand-placed SVG is never served here.
+            if image.name == name and name.rsplit(".", 1)[-1].lower() in images.SERVED:
                 return FileResponse(folder / image.path, headers=HEADERS)
         raise Refused(404, "No such image", "This edition has no image of that name.")
 
