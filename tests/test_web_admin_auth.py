@@ -79,11 +79,11 @@ RIGHTS = {
     ("POST", "/admin/sends/{send_id:int}/retry"): Role.sender,
 }
 #: Allowed, but the body the walk sends is refused as wrong input (a TOTP code is needed;
-#: "Send now" needs the number of recipients typed).
+#: "Send now" is refused: the walk's subscribers are all pending, nobody to send to).
 NEEDS_INPUT = {
     "/admin/account/totp": (422,),
     "/admin/account/totp/off": (422,),
-    "/admin/editions/{slug}/send": (422,),
+    "/admin/editions/{slug}/send": (409,),
 }
 #: The edition, image and send the walk's edition and send routes name.
 SLUG, IMAGE = "walk", "logo.png"
