@@ -256,6 +256,11 @@ class Settings(BaseSettings):
     require_totp: bool = Field(
         default=False, description="Every console account must use a second factor (TOTP)"
     )
+    send_requires_approval: bool = Field(
+        default=True,
+        description="Four eyes: a sender other than the last editor approves an edition's exact "
+        "files before it is scheduled or sent",
+    )
 
     # Retention (storage limitation), run daily by `linked serve` and `linked worker`.
     pending_days: int = Field(

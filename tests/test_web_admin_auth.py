@@ -7,6 +7,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,13 @@ from linked.accounts.audit import Actor
 from linked.accounts.models import Account, AuditEvent, Role
 from linked.authoring import files as edition_files
 from linked.authoring import revisions
+from linked.delivery.plan import plan_send
 from linked.settings import Settings
 from linked.subscribers import service as subscribers
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.web.app import create_app
 from tests.fixtures.console import PASSWORD, ROLE_EMAILS, add_accounts, sign_in
-from tests.fixtures.project import EXAMPLE
+from tests.fixtures.project import EXAMPLE, PNG, add_edition
 
 #: Routes anyone may use: signing in, password links, the stylesheet and scripts.
 PUBLIC = {
@@ -85,9 +87,40 @@ RIGHTS = {
     ("POST", "/admin/editions/{slug}/trash/{name}/restore"): Role.editor,
     ("GET", "/admin/editions/{slug}/review"): Role.editor,
     ("POST", "/admin/editions/{slug}/proof"): Role.editor,
+    ("GET", "/admin/editions/{slug}/images"): Role.editor,
+    ("GET", "/admin/editions/{slug}/images/{name}"): Role.editor,
+    ("POST", "/admin/images/{slug}"): Role.editor,
+    ("GET", "/admin/editions/{slug}/send"): Role.editor,
+    ("POST", "/admin/editions/{slug}/approve"): Role.sender,
+    ("POST", "/admin/editions/{slug}/schedule"): Role.sender,
+    ("POST", "/admin/editions/{slug}/schedule/cancel"): Role.sender,
+    ("POST", "/admin/editions/{slug}/send"): Role.sender,
+    ("GET", "/admin/sends/{send_id:int}"): Role.editor,
+    ("GET", "/admin/sends/{send_id:int}/progress"): Role.editor,
+    ("GET", "/admin/sends/{send_id:int}/content"): Role.editor,
+    ("POST", "/admin/sends/{send_id:int}/pause"): Role.sender,
+    ("POST", "/admin/sends/{send_id:int}/resume"): Role.sender,
+    ("POST", "/admin/sends/{send_id:int}/retry"): Role.sender,
 }
-#: Allowed, but the body the walk sends is refused as wrong input (a TOTP code is needed).
-NEEDS_INPUT = {"/admin/account/totp", "/admin/account/totp/off"}
+#: Allowed, but the body the walk sends is refused as wrong input (a TOTP code is needed;
+#: "Send now" is refused: the walk's subscribers are all pending, nobody to send to).
+NEEDS_INPUT = {
+    "/admin/account/totp": (422,),
+    "/admin/account/totp/off": (422,),
+    "/admin/editions/{slug}/send": (409,),
+}
+#: The edition, image and send the walk's edition and send routes name.
+SLUG, IMAGE = "walk", "logo.png"
+
+
+@pytest.fixture(autouse=True)
+def walk_edition(settings: Settings, engine: Engine) -> None:
+    """An edition with one image, and a planned send of it, for the routes that name them."""
+    folder = add_edition(settings.editions_dir, SLUG, "Walk", date(2021, 5, 1))
+    (folder / "images").mkdir()
+    (folder / "images" / IMAGE).write_bytes(PNG)
+    with Session(engine) as session:
+        plan_send(session, SLUG)
 
 
 def all_routes(routes: list[Any]) -> Iterator[APIRoute]:
@@ -148,6 +181,8 @@ def new_edition(settings: Settings, engine: Engine, slug: str) -> EditionFixture
     folder = Path(shutil.copytree(EXAMPLE, settings.editions_dir / slug))
     (folder / ".trash").mkdir()
     (folder / ".trash" / EditionFixture.TRASHED).write_text("---\ntitle: Old\n---\n\nOld.\n")
+    (folder / "images").mkdir(exist_ok=True)
+    (folder / "images" / IMAGE).write_bytes(PNG)
     article = folder / EditionFixture.ARTICLE
     with Session(engine) as session:
         revision = revisions.record_file(session, Actor.cli(), article, "save")
@@ -166,8 +201,8 @@ def url(
     path: str, subscriber_id: int, account_id: int = 0, edition: EditionFixture | None = None
 ) -> str:
     path = path.replace("{subscriber_id:int}", str(subscriber_id))
-    edition = edition or EditionFixture()
     path = path.replace("/trash/{name}", f"/trash/{edition.TRASHED}")
+    path = path.replace("/images/{name}", f"/images/{IMAGE}").replace("{send_id:int}", "1")
     path = path.replace("{slug}", edition.slug).replace("{name}", edition.ARTICLE)
     path = path.replace("{revision_id:int}", str(edition.revision_id))
     return path.replace("{account_id:int}", str(account_id))
@@ -202,6 +237,12 @@ def form_for(
         return {"draft": "1"}, None
     if "/revisions/" in path:
         return {"version": edition.article_version}, None
+    if path == "/admin/images/{slug}":
+        return {"alt": "The logo"}, {"file": ("logo.png", PNG, "image/png")}
+    if path.endswith("/schedule"):
+        return {"date": "2031-05-28", "time": "09:00"}, None
+    if path.endswith("/send"):
+        return {"count": "wrong"}, None
     return {}, None
 
 
@@ -267,7 +308,7 @@ def test_each_role_gets_exactly_its_rights(
             )
             assert response.status_code < 500
             if allowed:
-                expected = (422,) if path in NEEDS_INPUT else (200, 303)
+                expected = NEEDS_INPUT.get(path, (200, 303)) if method == "POST" else (200,)
                 assert response.status_code in expected, (role, method, path, response.text[:500])
 
 

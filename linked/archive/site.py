@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,15 @@ def utc_now() -> datetime:
 class Archive:
     """Renders the public archive for one project; create once, render many times."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] = utc_now,
+        corrections: Callable[[Edition], date | None] | None = None,
+    ) -> None:
         self.settings = settings
+        #: When an edition was corrected after its send (None: never, or not known here).
+        self.corrections = corrections
         self.base = settings.base_url
         self.clock = clock
         self.env = web_environment(settings)
@@ -108,7 +115,10 @@ class Archive:
     def edition_page(self, edition: Edition) -> str:
         context = edition_context(self.view(edition, relative=True), self.base)
         url = edition_url(self.base, edition.slug)
-        return self._render("web/archive_edition.html", url, EDITION_ROOT, **context)
+        corrected = self.corrections(edition) if self.corrections else None
+        return self._render(
+            "web/archive_edition.html", url, EDITION_ROOT, corrected_on=corrected, **context
+        )
 
     def search_page(self) -> str:
         return self._render("web/archive_search.html", f"{self.base}/search.html", "")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
+from linked.authoring.approval import approve_as
 from linked.cli.common import console, settings_from
 from linked.cli.lazy import lazy_module
 from linked.errors import LinkedError
@@ -94,3 +95,14 @@ def register(app: typer.Typer) -> None:
         console.print(f"Cancelled the scheduled send of {slug}")
 
     app.add_typer(schedule, name="schedule")
+
+    @app.command()
+    def approve(
+        ctx: typer.Context,
+        edition: str = typer.Argument(..., help="Edition slug"),
+        as_: str = typer.Option(..., "--as", help="The approving sender's account address"),
+    ) -> None:
+        """Approve an edition's files as they are now (four eyes: not its last editor)."""
+        slug = edition.rstrip("/").rsplit("/", 1)[-1]
+        approval = approve_as(settings_from(ctx), slug, as_)
+        console.print(f"Approved {slug} as {approval.approver}", markup=False)

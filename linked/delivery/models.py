@@ -62,6 +62,9 @@ class Send(SQLModel, table=True):
     content: str | None = Field(default=None, sa_type=sa.Text)
     #: The connections and rate in use and why, written while the send runs (``linked status``).
     pacing: str | None = Field(default=None, sa_type=sa.String(1000))
+    #: SHA-256 of the edition's files the send was composed from (see
+    #: ``linked.authoring.approval.edition_hash``): a later difference is a correction.
+    edition_hash: str | None = Field(default=None, sa_type=sa.String(64))
 
 
 class Delivery(SQLModel, table=True):

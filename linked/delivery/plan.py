@@ -58,7 +58,11 @@ def load_content(send: Send) -> ComposedEmail | None:
 
 
 def plan_send(
-    session: Session, edition_slug: str, composed: ComposedEmail | None = None
+    session: Session,
+    edition_slug: str,
+    composed: ComposedEmail | None = None,
+    *,
+    edition_hash: str | None = None,
 ) -> tuple[Send, int]:
     """Create (or extend) the send of an edition; return it and the number of new rows.
 
@@ -102,6 +106,8 @@ def plan_send(
     if composed is not None:
         send.subject = composed.subject
         send.content = dump_content(composed)
+    if edition_hash is not None:
+        send.edition_hash = edition_hash
     session.add(send)
     session.commit()
     session.refresh(send)

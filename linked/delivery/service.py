@@ -17,6 +17,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from linked.accounts import audit
+from linked.accounts.audit import Actor
+from linked.authoring.approval import edition_hash, people, require_approval, target
 from linked.check import check_edition
 from linked.compose.composer import ComposedEmail
 from linked.db.engine import make_engine
@@ -48,6 +51,8 @@ class SendResult:
     status: str
     counts: Counter[str] = field(default_factory=Counter)
     added: int = 0
+    #: How many messages the send would try (what ``confirm`` was asked about).
+    recipients: int = 0
 
 
 @dataclass
@@ -188,6 +193,73 @@ def engine_options(settings: Settings) -> EngineOptions:
     )
 
 
+def check_unchanged(folder: Path, digest: str) -> None:
+    """Refuse when the edition's files changed while it was being checked and composed."""
+    if edition_hash(folder) != digest:
+        raise LinkedError(
+            f"the files of {folder.name} changed while it was being checked; try again"
+        )
+
+
+def begin_send(
+    settings: Settings,
+    db: Engine,
+    folder: Path,
+    *,
+    confirm: Callable[[int], bool] | None,
+    actor: Actor,
+) -> tuple[SendResult, PreparedMessage]:
+    """Check, compose and plan the send of an edition (its rows), without sending.
+
+    With ``send_requires_approval`` the files must be exactly the approved ones
+    (:class:`~linked.authoring.approval.NotApproved` otherwise). ``confirm(recipients)``
+    (None = do not ask) must return True, else the result is ``cancelled``. The audit
+    event names the actor, the approver and the last editor; it is committed with the
+    rows. The result's status is ``planned``.
+    """
+    edition = slug_of(folder)
+    digest = edition_hash(folder)
+    composed, prepared = prepare_edition(settings, folder)
+    check_unchanged(folder, digest)
+    with Session(db) as session:
+        require_approval(session, settings, edition, digest)
+        recipients = recipients_left(session, edition)
+        if confirm is not None and not confirm(recipients):
+            return SendResult(edition, "cancelled", recipients=recipients), prepared
+        detail = f"{recipients} recipient(s); {people(session, edition)}"
+        audit.record(session, actor, "send.start", target(edition), detail)
+        _send, added = plan_send(session, edition, composed, edition_hash=digest)
+    return SendResult(edition, "planned", added=added, recipients=recipients), prepared
+
+
+def start_detached(
+    settings: Settings,
+    db: Engine,
+    folder: Path,
+    *,
+    confirm: Callable[[int], bool] | None,
+    actor: Actor,
+) -> SendResult:
+    """Plan the send and mark it ``running``: the delivery workers send it (the console's
+    "Send now" and ``linked send --detach``)."""
+
+    def ask(recipients: int) -> bool:
+        if recipients == 0:  # a send marked running with no rows would never finish
+            raise LinkedError(
+                f"there is nobody to send {folder.name} to: every confirmed subscriber "
+                "already has it, or there are none"
+            )
+        return confirm is None or confirm(recipients)
+
+    result, _prepared = begin_send(settings, db, folder, confirm=ask, actor=actor)
+    if result.status == "cancelled":
+        return result
+    store.set_send_status(db, result.edition, "running")
+    result.status = "running"
+    result.counts = store.counts(db, result.edition)
+    return result
+
+
 def start_send(
     settings: Settings,
     folder: Path,
@@ -196,6 +268,7 @@ def start_send(
     confirm: Callable[[int], bool] | None = None,
     progress: Callable[[Progress], None] | None = None,
     detach: bool = False,
+    actor: Actor | None = None,
 ) -> SendResult:
     """Check, plan and send an edition to every confirmed subscriber.
 
@@ -204,20 +277,19 @@ def start_send(
     sent are never sent again. With ``detach`` the send is planned and marked
     ``running`` for ``linked worker``/``linked serve`` processes to deliver.
     """
-    edition = slug_of(folder)
-    composed, prepared = prepare_edition(settings, folder)
+    if not folder.is_dir():
+        raise LinkedError(f"no edition folder {folder}")
+    ask = None if yes else (confirm or (lambda _n: False))
     db = open_database(settings)
     try:
-        with Session(db) as session:
-            recipients = recipients_left(session, edition)
-            if not yes and (confirm is None or not confirm(recipients)):
-                return SendResult(edition, "cancelled")
-            _send, added = plan_send(session, edition, composed)
         if detach:
-            store.set_send_status(db, edition, "running")
-            return SendResult(edition, "running", store.counts(db, edition), added)
-        status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
-        return SendResult(edition, status, store.counts(db, edition), added)
+            return start_detached(settings, db, folder, confirm=ask, actor=actor or Actor.cli())
+        result, prepared = begin_send(settings, db, folder, confirm=ask, actor=actor or Actor.cli())
+        if result.status == "cancelled":
+            return result
+        status = asyncio.run(deliver(settings, db, result.edition, prepared, progress=progress))
+        result.status, result.counts = status, store.counts(db, result.edition)
+        return result
     finally:
         db.dispose()
 
@@ -256,28 +328,30 @@ async def _send_proof(
 
 def send_status(settings: Settings, edition: str | Path) -> StatusReport:
     """Rows per state, messages per second so far, and failures grouped by reply."""
-    slug = slug_of(edition)
     db = open_database(settings)
     try:
-        with Session(db) as session:
-            send = get_send(session, slug)
-            if send is None:
-                raise LinkedError(f"edition {slug!r} has not been sent: run linked send {slug}")
-            counts = store.counts(db, slug)
-            rate = store.sent_rate(db, slug)
-            return StatusReport(
-                slug,
-                send.status,
-                send.subject,
-                counts,
-                rate,
-                store.errors_by_reply(db, slug),
-                store.holders(db, slug),
-                store.lost_recipients(db, slug),
-                send.pacing or "",
-            )
+        return status_report(db, slug_of(edition))
     finally:
         db.dispose()
+
+
+def status_report(db: Engine, slug: str) -> StatusReport:
+    """:func:`send_status` on an open engine (the console's send page polls this)."""
+    with Session(db) as session:
+        send = get_send(session, slug)
+        if send is None:
+            raise LinkedError(f"edition {slug!r} has not been sent: run linked send {slug}")
+        return StatusReport(
+            slug,
+            send.status,
+            send.subject,
+            store.counts(db, slug),
+            store.sent_rate(db, slug),
+            store.errors_by_reply(db, slug),
+            store.holders(db, slug),
+            store.lost_recipients(db, slug),
+            send.pacing or "",
+        )
 
 
 def follow(
@@ -325,11 +399,12 @@ def _continue(
     before: Callable[[Engine, str], object],
 ) -> SendResult:
     edition = slug_of(folder)
-    _subject, prepared = prepare_edition(settings, folder)
     db = open_database(settings)
     try:
         if store.send_status(db, edition) is None:
             raise LinkedError(f"edition {edition!r} has not been sent: run linked send {edition}")
+        # The message as planned (and approved), not the files as they may be now.
+        prepared = prepare_planned(settings, db, edition)
         before(db, edition)
         status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
         return SendResult(edition, status, store.counts(db, edition))
@@ -367,11 +442,34 @@ def resume(
 
 def pause(settings: Settings, edition: str | Path) -> None:
     """Set the pause flag; running workers stop between messages within a second."""
-    slug = slug_of(edition)
     db = open_database(settings)
     try:
-        if store.send_status(db, slug) in (None, "done"):
-            raise LinkedError(f"edition {slug!r} has no send in progress to pause")
-        store.set_send_status(db, slug, "paused")
+        pause_send(db, slug_of(edition))
     finally:
         db.dispose()
+
+
+def pause_send(db: Engine, slug: str) -> None:
+    """:func:`pause` on an open engine (``linked pause`` and the console)."""
+    if store.send_status(db, slug) in (None, "done"):
+        raise LinkedError(f"edition {slug!r} has no send in progress to pause")
+    store.set_send_status(db, slug, "paused")
+
+
+def resume_detached(db: Engine, slug: str) -> None:
+    """Clear the pause flag for the delivery workers to carry the send on (the console)."""
+    if store.send_status(db, slug) in (None, "done"):
+        raise LinkedError(f"edition {slug!r} has no paused send to resume")
+    store.set_send_status(db, slug, "running")
+
+
+def retry_detached(db: Engine, slug: str) -> int:
+    """Re-queue deferred rows and temporary failures for the delivery workers (the console).
+
+    Returns the number of rows re-queued; permanent failures stay failed.
+    """
+    if store.send_status(db, slug) is None:
+        raise LinkedError(f"edition {slug!r} has not been sent")
+    requeued = store.requeue_temporary(db, slug)
+    store.set_send_status(db, slug, "running")
+    return requeued

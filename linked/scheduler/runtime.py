@@ -25,9 +25,12 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from linked.accounts import audit
+from linked.accounts.audit import Actor
+from linked.authoring.approval import edition_hash, people, require_approval, target
 from linked.delivery import store
 from linked.delivery.plan import get_send, plan_send
-from linked.delivery.service import deliver, open_database, prepare_edition
+from linked.delivery.service import check_unchanged, deliver, open_database, prepare_edition
 from linked.errors import LinkedError
 from linked.scheduler import events
 from linked.settings import Settings, load_settings
@@ -90,14 +93,21 @@ def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = Tru
         folder = settings.editions_dir / slug
         run_at = events.scheduled_for(db, slug)
         try:
+            digest = edition_hash(folder)
             composed, prepared = prepare_edition(settings, folder)
+            check_unchanged(folder, digest)
+            with Session(db) as session:
+                require_approval(session, settings, slug, digest)
         except LinkedError as exc:
             events.record(db, slug, "blocked", str(exc), run_at)
             return "blocked"
         with Session(db) as session:
             existing = get_send(session, slug)
             if existing is None:
-                _send, added = plan_send(session, slug, composed)
+                audit.record(
+                    session, Actor.system(), "send.start", target(slug), people(session, slug)
+                )
+                _send, added = plan_send(session, slug, composed, edition_hash=digest)
                 detail = f"planned {added} recipient(s)"
             else:
                 detail = f"already sent or sending ({existing.status}); not planned again"

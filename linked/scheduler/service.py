@@ -21,6 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from linked.accounts import audit
+from linked.accounts.audit import Actor
+from linked.authoring.approval import people, require_approval, target
 from linked.edition import load_edition
 from linked.errors import LinkedError
 from linked.scheduler import events
@@ -48,8 +54,8 @@ def resolve_time(settings: Settings, at: datetime) -> datetime:
 
 
 @contextmanager
-def _job_store(settings: Settings) -> Iterator[Scheduler]:
-    scheduler = Scheduler(settings)
+def _job_store(settings: Settings, db: Engine | None = None) -> Iterator[Scheduler]:
+    scheduler = Scheduler(settings, db=db)
     scheduler.open_store()
     try:
         yield scheduler
@@ -58,13 +64,20 @@ def _job_store(settings: Settings) -> Iterator[Scheduler]:
 
 
 def schedule_edition(
-    settings: Settings, slug: str, at: datetime | None = None, *, now: datetime | None = None
+    settings: Settings,
+    slug: str,
+    at: datetime | None = None,
+    *,
+    now: datetime | None = None,
+    actor: Actor | None = None,
 ) -> datetime:
     """Schedule the send of ``slug`` at ``at`` (default: the edition's ``send_at``).
 
     Returns the local time it was scheduled for. Refuses a time that is not in the
-    future, a missing edition and an edition without ``send_at`` when ``at`` is None.
-    Scheduling again replaces the earlier time.
+    future, a missing edition and an edition without ``send_at`` when ``at`` is None;
+    with ``send_requires_approval``, an edition whose files are not the approved ones
+    (checked again when the time comes). Scheduling again replaces the earlier time.
+    The audit event names the actor, the approver and the last editor.
     """
     folder = settings.editions_dir / slug
     if not folder.is_dir():
@@ -84,17 +97,33 @@ def schedule_edition(
             f"{now.astimezone(settings.zone):%Y-%m-%d %H:%M:%S %Z}); choose a later time"
         )
     with _job_store(settings) as scheduler:
+        with Session(scheduler.db) as session:
+            require_approval(session, settings, slug)
         scheduler.add(slug, when)
         events.record(scheduler.db, slug, "scheduled", f"send at {when.isoformat()}", when)
+        with Session(scheduler.db) as session:
+            detail = f"at {when.isoformat()}; {people(session, slug)}"
+            audit.record(session, actor or Actor.cli(), "send.schedule", target(slug), detail)
+            session.commit()
     return when
 
 
-def cancel_schedule(settings: Settings, slug: str) -> None:
+def cancel_schedule(settings: Settings, slug: str, *, actor: Actor | None = None) -> None:
     """Remove the scheduled send of ``slug``; a LinkedError when none is scheduled."""
     with _job_store(settings) as scheduler:
         if not scheduler.remove(slug):
             raise LinkedError(f"edition {slug!r} is not scheduled")
         events.record(scheduler.db, slug, "cancelled", "cancelled")
+        with Session(scheduler.db) as session:
+            audit.record(session, actor or Actor.cli(), "send.unschedule", target(slug))
+            session.commit()
+
+
+def scheduled_for(settings: Settings, slug: str, db: Engine | None = None) -> datetime | None:
+    """When the send of ``slug`` is scheduled (local time), or None; ``db``: an open engine."""
+    with _job_store(settings, db) as scheduler:
+        when = scheduler.pending().get(slug)
+    return when.astimezone(settings.zone) if when else None
 
 
 def list_schedules(settings: Settings, *, now: datetime | None = None) -> list[ScheduleEntry]:

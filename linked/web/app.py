@@ -15,9 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from linked.archive import Archive
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.db.writes import WriteBatcher
+from linked.reports.corrections import Corrections
 from linked.settings import Settings
 from linked.subscribers.mailable import Mailability
 from linked.subscribers.sender import NoticeSender
@@ -69,7 +71,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.pages = Pages(settings)
     app.state.mailability = Mailability(settings)
     app.include_router(subscribe.router)
-    app.include_router(archive.router(settings))
+    site = Archive(settings, corrections=Corrections(settings, engine))
+    app.include_router(archive.router(settings, site))
     app.include_router(webhooks.router(settings))
     app.include_router(admin.router(settings))
     app.add_api_route("/healthz", healthz, methods=["GET"], summary="Database reachable?")
@@ -78,8 +81,14 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.add_exception_handler(Exception, _server_error)
     # Outermost last: bad paths and oversized bodies never reach a route; every answer
     # (these included) gets the security headers.
-    # The console's CSV import is the one route that takes a file.
-    app.add_middleware(BodyLimit, by_prefix={admin.IMPORT_PATH: admin.MAX_IMPORT_REQUEST_BYTES})
+    # The console's CSV import and image upload are the routes that take a file.
+    app.add_middleware(
+        BodyLimit,
+        by_prefix={
+            admin.IMPORT_PATH: admin.MAX_IMPORT_REQUEST_BYTES,
+            admin.UPLOAD_PREFIX: admin.MAX_UPLOAD_REQUEST_BYTES,
+        },
+    )
     app.add_middleware(RejectBadPaths, not_found=_not_found)
     app.add_middleware(SecurityHeaders, settings=settings)
     return app

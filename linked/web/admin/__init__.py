@@ -17,8 +17,11 @@ from linked.web.admin import (
     audit,
     dashboard,
     editions,
+    images,
     people,
     review,
+    sending,
+    sends,
     signin,
     users,
 )
@@ -28,6 +31,9 @@ from linked.web.admin.render import PREFIX, Console, Refused, console_route
 #: plus room for the multipart envelope); every other route keeps the app's small limit.
 IMPORT_PATH = f"{PREFIX}/subscribers/import"
 MAX_IMPORT_REQUEST_BYTES = people.MAX_IMPORT_BYTES + 64 * 1024
+#: Image uploads are posted under this prefix, with their own limit.
+UPLOAD_PREFIX = images.UPLOAD_PREFIX
+MAX_UPLOAD_REQUEST_BYTES = images.MAX_UPLOAD_REQUEST_BYTES
 
 _STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(css|js|txt)$")
 
@@ -57,4 +63,7 @@ def router(settings: Settings) -> APIRouter:
     audit.routes(api)
     account.routes(api)
     users.routes(api)
+    images.routes(api)
+    sending.routes(api)
+    sends.routes(api)
     return api
