@@ -79,6 +79,14 @@ def test_wheel_installed_elsewhere_runs_the_whole_flow(dist: Path, tmp_path: Pat
         cwd=project, env=env,
     )  # fmt: skip
     assert "added 3" in imported
+    # Four eyes are on by default: unapproved, the send is refused with what to do.
+    refused = subprocess.run(
+        [str(linked), "send", "2021-06", "--yes"], cwd=project, env=env, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "linked approve 2021-06" in refused.stderr
+    _run(linked, "users", "add", "reviewer@example.org", "--role", "sender", cwd=project, env=env)
+    _run(linked, "approve", "2021-06", "--as", "reviewer@example.org", cwd=project, env=env)
     _run(linked, "send", "2021-06", "--yes", cwd=project, env=env)
     assert len(list((project / "outbox").glob("*.eml"))) == 3
     _run(linked, "archive", "build", "--out", "site", cwd=project, env=env)
