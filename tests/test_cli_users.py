@@ -62,3 +62,16 @@ def test_users_commands_and_the_audit_log(project: Path) -> None:
     ]
     code, _, err = run_linked("users", "role", "nobody@example.org", "admin", cwd=project)
     assert code == 1 and "no account for nobody@example.org" in err
+
+
+def test_adding_an_existing_account_fails_unless_ignore_leaves_it_as_it_is(project: Path) -> None:
+    assert run_linked("users", "add", "ann@example.org", "--role", "sender", cwd=project)[0] == 0
+    code, _out, err = run_linked("users", "add", "ann@example.org", "--role", "admin", cwd=project)
+    assert code == 1 and "already an account" in err
+    code, out, err = run_linked(
+        "users", "add", "ann@example.org", "--role", "admin", "--ignore", cwd=project
+    )
+    assert code == 0, err
+    assert "has an account already" in out and "/admin/password/" not in out
+    code, out, _ = run_linked("users", "list", cwd=project)
+    assert "sender" in out and "admin" not in out

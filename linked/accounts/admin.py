@@ -36,10 +36,22 @@ def _row(account: Account) -> AccountRow:
 
 
 def add_user(
-    settings: Settings, email: str, role: Role, name: str | None, password: str | None
-) -> tuple[AccountRow, str | None]:
-    """Add an account; without a password, also the 24-hour link where they set one."""
+    settings: Settings,
+    email: str,
+    role: Role,
+    name: str | None,
+    password: str | None,
+    *,
+    ignore_existing: bool = False,
+) -> tuple[AccountRow, str | None] | None:
+    """Add an account; without a password, also the 24-hour link where they set one.
+
+    With ``ignore_existing``, an address that has an account already is left as it is
+    (None): a set-up script can run again.
+    """
     with open_session(settings) as session:
+        if ignore_existing and service.find(session, email) is not None:
+            return None
         account = service.add(session, Actor.cli(), email, role, name, password)
         session.commit()
         link = None if password else password_url(settings, account, LinkKind.invite)

@@ -31,6 +31,9 @@ def add_command(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input."
     ),
+    ignore: bool = typer.Option(
+        False, "--ignore", help="Do nothing if the address has an account already."
+    ),
 ) -> None:
     """Add an account; without --password-stdin, print a 24-hour link to set a password."""
     password = None
@@ -38,7 +41,11 @@ def add_command(
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise LinkedError("no password on standard input")
-    row, link = admin.add_user(settings_from(ctx), email, role, name, password)
+    added = admin.add_user(settings_from(ctx), email, role, name, password, ignore_existing=ignore)
+    if added is None:
+        console.print(f"{email} has an account already: left as it is", markup=False)
+        return
+    row, link = added
     console.print(f"added {row.email} as {row.role.value}", markup=False)
     if link:
         console.print("They set their password here (valid 24 hours, once):", markup=False)
