@@ -10,6 +10,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from linked.compose import ComposedEmail, Composer, fill, greeting
+from linked.compose.templates import environment
 from linked.edition import load_edition
 from linked.settings import Settings
 from tests.fixtures.generated import generate_edition
@@ -223,3 +224,15 @@ def test_bare_urls_become_links_and_text_references_run_in_reading_order(
     assert numbers == [1, 2, 3]  # welcome first, then the article, top to bottom
     assert text.index("[1] https://example.org/plan") < text.index("Book at the portal [2]")
     assert "[2] https://example.org/portal" in text and "[3] https://example.org/neglect" in text
+
+
+def test_compiled_templates_are_kept_but_a_changed_template_is_compiled_again(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(root=tmp_path)
+    template = tmp_path / "templates" / "email" / "probe.txt.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("first {{ 1 + 1 }}")
+    assert environment(settings).get_template("email/probe.txt.j2").render() == "first 2"
+    template.write_text("second {{ 2 + 2 }}")
+    assert environment(settings).get_template("email/probe.txt.j2").render() == "second 4"
