@@ -23,8 +23,17 @@ from linked.errors import LinkedError
 from linked.preview.draft import preview_draft
 from linked.preview.page import Preview
 from linked.web.admin.auth import Editor, form_values
-from linked.web.admin.editing import change, edition_folder, edition_url, sentence
-from linked.web.admin.render import HEADERS, Refused, Viewer, console_of, reading, see_other
+from linked.web.admin.editing import change, edition_url
+from linked.web.admin.folders import edition_folder
+from linked.web.admin.render import (
+    HEADERS,
+    Refused,
+    Viewer,
+    console_of,
+    reading,
+    see_other,
+    sentence,
+)
 from linked.web.state import settings_of
 
 #: The article form's fields, in the order problems are listed.
@@ -60,7 +69,7 @@ def _file_path(
     request: Request, slug: str, name: str, *, edition_file: bool = False
 ) -> tuple[Path, Path]:
     """The edition folder and the file ``name`` (``edition.md`` only for its revisions)."""
-    folder = edition_folder(request, slug)
+    folder = edition_folder(settings_of(request), slug)
     if edition_file and name == EDITION_FILE:
         return folder, folder / EDITION_FILE
     try:

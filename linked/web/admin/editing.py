@@ -1,9 +1,8 @@
-"""What the edition, article and review pages share: finding an edition folder from its
-slug, running a change with its audit row, and showing a check problem as a sentence."""
+"""What the edition, article and review pages share: running a change with its audit row,
+and showing a check problem."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -15,25 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from linked.accounts import audit
 from linked.authoring.files import Conflict
 from linked.errors import LinkedError, Problem
-from linked.web.admin.render import PREFIX, Refused, Viewer
-from linked.web.state import in_transaction, settings_of
+from linked.web.admin.render import PREFIX, Refused, Viewer, sentence
+from linked.web.state import in_transaction
 
 T = TypeVar("T")
 BASE = f"{PREFIX}/editions"
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-
-
-def sentence(exc: Exception) -> str:
-    text = str(exc)
-    return f"{text[:1].upper()}{text[1:]}" + ("" if text.endswith(".") else ".")
-
-
-def edition_folder(request: Request, slug: str) -> Path:
-    """The folder of an existing edition, or a 404 page."""
-    folder = settings_of(request).editions_dir / slug
-    if not _SLUG.match(slug) or not folder.is_dir():
-        raise Refused(404, "Page not found", f"There is no edition {slug!r}.")
-    return folder
 
 
 def edition_url(slug: str, *parts: str) -> str:

@@ -20,8 +20,9 @@ from linked.authoring.status import EditionState, edition_states
 from linked.edition.loader import EDITION_FILE
 from linked.errors import LinkedError
 from linked.web.admin.auth import Editor, form_values
-from linked.web.admin.editing import change, edition_folder, edition_url, sentence
-from linked.web.admin.render import Refused, Viewer, console_of, reading, see_other
+from linked.web.admin.editing import change, edition_url
+from linked.web.admin.folders import edition_folder
+from linked.web.admin.render import Refused, Viewer, console_of, reading, see_other, sentence
 from linked.web.state import settings_of
 
 DONE = {
@@ -129,7 +130,7 @@ def routes(api: APIRouter) -> None:
         mine: articles.EditionFields | None = None,
         error: str | None = None,
     ) -> Response:
-        folder = edition_folder(request, slug)
+        folder = edition_folder(settings_of(request), slug)
         head = files.read(folder / EDITION_FILE)
         fields = mine or articles.edition_fields(head.text or "")
         return console_of(request).page(
@@ -155,7 +156,7 @@ def routes(api: APIRouter) -> None:
 
     @api.post("/editions/{slug}", summary="Save an edition's fields")
     async def save(request: Request, viewer: Editor, slug: str) -> Response:
-        folder, values = edition_folder(request, slug), await form_values(request)
+        folder, values = edition_folder(settings_of(request), slug), await form_values(request)
         path = folder / EDITION_FILE
         version = values.get("version", "")
         if "raw" in values:
@@ -189,7 +190,7 @@ def routes(api: APIRouter) -> None:
     async def _article_change(
         request: Request, viewer: Viewer, slug: str, action: str, name: str, done: str
     ) -> Response:
-        folder, values = edition_folder(request, slug), await form_values(request)
+        folder, values = edition_folder(settings_of(request), slug), await form_values(request)
         actor = viewer.actor
 
         def work() -> str:

@@ -1,4 +1,6 @@
-"""The edition folder a console URL names, or a 404 page (never a path outside ``editions/``)."""
+"""The edition folder a console URL names, or a 404 page (never a path outside ``editions/``).
+
+Any folder that is a plain name opens, so an edition made on disk shows as it is."""
 
 from __future__ import annotations
 

@@ -18,16 +18,20 @@ from linked.authoring import approval, images
 from linked.errors import LinkedError
 from linked.web.admin.auth import Editor
 from linked.web.admin.folders import edition_folder
-from linked.web.admin.render import HEADERS, PREFIX, Refused, Viewer, console_of, see_other
+from linked.web.admin.render import (
+    HEADERS,
+    PREFIX,
+    Refused,
+    Viewer,
+    console_of,
+    see_other,
+    sentence,
+)
 from linked.web.state import in_transaction, settings_of
 
 UPLOAD_PREFIX = f"{PREFIX}/images/"
 #: The request may hold the largest image plus the form's other fields and envelope.
 MAX_UPLOAD_REQUEST_BYTES = images.MAX_IMAGE_BYTES + 64 * 1024
-
-
-def _sentence(text: str) -> str:
-    return f"{text[:1].upper()}{text[1:]}."
 
 
 def routes(api: APIRouter) -> None:
@@ -90,7 +94,7 @@ def routes(api: APIRouter) -> None:
             stored = await run_in_threadpool(images.store_image, folder, name, data, alt)
         except LinkedError as exc:
             field = "alt" if "alt text" in str(exc) else "file"
-            errors[field] = _sentence(str(exc))
+            errors[field] = sentence(exc)
             return await page(request, viewer, slug, status_code=422, errors=errors, alt=alt)
 
         def work(session: Session) -> None:

@@ -174,3 +174,9 @@ def console_route(console: Console) -> type[APIRoute]:
             return handle
 
     return ConsoleRoute
+
+
+def sentence(problem: Exception | str) -> str:
+    """An error's text as a sentence for a page: capital first letter, full stop at the end."""
+    text = str(problem)
+    return f"{text[:1].upper()}{text[1:]}" + ("" if text.endswith(".") else ".")

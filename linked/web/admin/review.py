@@ -22,8 +22,9 @@ from linked.errors import LinkedError, Problem
 from linked.preview.page import preview_edition
 from linked.subscribers.addresses import normalise
 from linked.web.admin.auth import Editor, form_values
-from linked.web.admin.editing import edition_folder, edition_url, sentence
-from linked.web.admin.render import Viewer, console_of
+from linked.web.admin.editing import edition_url
+from linked.web.admin.folders import edition_folder
+from linked.web.admin.render import Viewer, console_of, sentence
 from linked.web.state import in_transaction, settings_of
 
 MAX_EXTRA = 5
@@ -67,7 +68,7 @@ def routes(api: APIRouter) -> None:
         extra: str = "",
     ) -> Response:
         settings = settings_of(request)
-        folder = edition_folder(request, slug)
+        folder = edition_folder(settings_of(request), slug)
         preview = await run_in_threadpool(
             preview_edition, settings, folder, console_of(request).composer
         )
@@ -99,7 +100,7 @@ def routes(api: APIRouter) -> None:
     @api.post("/editions/{slug}/proof", summary="Send a proof")
     async def proof(request: Request, viewer: Editor, slug: str) -> Response:
         settings, values = settings_of(request), await form_values(request)
-        folder = edition_folder(request, slug)
+        folder = edition_folder(settings_of(request), slug)
         extra = values.get("extra", "")
         try:
             addresses = [viewer.email, *extra_addresses(extra)]

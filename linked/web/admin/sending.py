@@ -27,7 +27,15 @@ from linked.errors import LinkedError
 from linked.scheduler import service as scheduling
 from linked.web.admin.auth import Editor, Sender, form_values
 from linked.web.admin.folders import edition_folder
-from linked.web.admin.render import PREFIX, Refused, Viewer, console_of, reading, see_other
+from linked.web.admin.render import (
+    PREFIX,
+    Refused,
+    Viewer,
+    console_of,
+    reading,
+    see_other,
+    sentence,
+)
 from linked.web.state import engine_of, in_transaction, settings_of
 
 DONE = {
@@ -45,11 +53,6 @@ class SendPage:
     send: Send | None
     recipients: int
     scheduled: datetime | None
-
-
-def _sentence(exc: Exception) -> str:
-    text = str(exc)
-    return f"{text[:1].upper()}{text[1:]}."
 
 
 def routes(api: APIRouter) -> None:
@@ -111,7 +114,7 @@ def routes(api: APIRouter) -> None:
         try:
             await in_transaction(request, work)
         except LinkedError as exc:
-            errors = {"approve": _sentence(exc)}
+            errors = {"approve": sentence(exc)}
             return await page(request, viewer, slug, status_code=409, errors=errors)
         return see_other(f"{PREFIX}/editions/{slug}/send?done=approved")
 
@@ -135,7 +138,7 @@ def routes(api: APIRouter) -> None:
                     lambda: scheduling.schedule_edition(settings, slug, at, actor=viewer.actor)
                 )
             except LinkedError as exc:
-                errors["schedule"] = _sentence(exc)
+                errors["schedule"] = sentence(exc)
         if errors:
             return await page(request, viewer, slug, status_code=422, errors=errors, values=values)
         return see_other(f"{PREFIX}/editions/{slug}/send?done=scheduled")
@@ -149,7 +152,7 @@ def routes(api: APIRouter) -> None:
                 lambda: scheduling.cancel_schedule(settings, slug, actor=viewer.actor)
             )
         except LinkedError as exc:
-            raise Refused(409, "Nothing was changed", _sentence(exc)) from exc
+            raise Refused(409, "Nothing was changed", sentence(exc)) from exc
         return see_other(f"{PREFIX}/editions/{slug}/send?done=unscheduled")
 
     @api.post("/editions/{slug}/send", summary="Send now to every confirmed subscriber")
@@ -169,7 +172,7 @@ def routes(api: APIRouter) -> None:
                 )
             )
         except LinkedError as exc:
-            errors = {"send": _sentence(exc)}
+            errors = {"send": sentence(exc)}
             return await page(request, viewer, slug, status_code=409, errors=errors)
         if result.status == "cancelled":
             errors = {

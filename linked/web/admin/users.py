@@ -11,7 +11,15 @@ from linked.accounts.links import LinkKind, password_url
 from linked.accounts.models import Account, Role
 from linked.errors import LinkedError
 from linked.web.admin.auth import Admin, form_values
-from linked.web.admin.render import PREFIX, Refused, Viewer, console_of, reading, see_other
+from linked.web.admin.render import (
+    PREFIX,
+    Refused,
+    Viewer,
+    console_of,
+    reading,
+    see_other,
+    sentence,
+)
 from linked.web.state import in_transaction, settings_of
 
 BASE = f"{PREFIX}/users"
@@ -20,11 +28,6 @@ DONE = {
     "disable": "The account is disabled; its sessions ended.",
     "enable": "The account can sign in again.",
 }
-
-
-def _sentence(exc: Exception) -> str:
-    text = str(exc)
-    return f"{text[:1].upper()}{text[1:]}."
 
 
 def routes(api: APIRouter) -> None:
@@ -72,7 +75,7 @@ def routes(api: APIRouter) -> None:
         try:
             email, link = await in_transaction(request, work)
         except LinkedError as exc:
-            return await page(request, viewer, status_code=422, error=_sentence(exc), values=values)
+            return await page(request, viewer, status_code=422, error=sentence(exc), values=values)
         return await page(request, viewer, link=(email, link))
 
     async def change(request: Request, viewer: Viewer, account_id: int, action: str) -> Response:
@@ -104,7 +107,7 @@ def routes(api: APIRouter) -> None:
         try:
             link = await in_transaction(request, work)
         except LinkedError as exc:
-            raise Refused(409, "Nothing was changed", _sentence(exc)) from exc
+            raise Refused(409, "Nothing was changed", sentence(exc)) from exc
         if link is not None:
             return await page(request, viewer, link=link)
         return see_other(f"{BASE}/?done={action}")
