@@ -102,12 +102,14 @@ RIGHTS = {
     ("POST", "/admin/sends/{send_id:int}/resume"): Role.sender,
     ("POST", "/admin/sends/{send_id:int}/retry"): Role.sender,
 }
-#: Allowed, but the body the walk sends is refused as wrong input (a TOTP code is needed;
-#: "Send now" is refused: the walk's subscribers are all pending, nobody to send to).
+#: Allowed, but refused as wrong input (a TOTP code is needed; "Send now" is refused: the
+#: walk's subscribers are all pending, nobody to send to).
 NEEDS_INPUT = {
     "/admin/account/totp": (422,),
     "/admin/account/totp/off": (422,),
     "/admin/editions/{slug}/send": (409,),
+    # Each route gets a fresh edition: there is no schedule to cancel.
+    "/admin/editions/{slug}/schedule/cancel": (409,),
 }
 #: The edition, image and send the walk's edition and send routes name.
 SLUG, IMAGE = "walk", "logo.png"
@@ -201,6 +203,7 @@ def url(
     path: str, subscriber_id: int, account_id: int = 0, edition: EditionFixture | None = None
 ) -> str:
     path = path.replace("{subscriber_id:int}", str(subscriber_id))
+    edition = edition or EditionFixture()
     path = path.replace("/trash/{name}", f"/trash/{edition.TRASHED}")
     path = path.replace("/images/{name}", f"/images/{IMAGE}").replace("{send_id:int}", "1")
     path = path.replace("{slug}", edition.slug).replace("{name}", edition.ARTICLE)
