@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 
 from linked.accounts.models import Role
 from linked.server import build_app
-from tests.fixtures.browser import accessible, new_page, sign_in, sign_out
+from tests.fixtures.browser import accessible, new_page, no_horizontal_scroll, sign_in, sign_out
 from tests.fixtures.console import ROLE_EMAILS, console_project, its_time_has_come
 from tests.fixtures.photos import gps_photo, has_gps
 from tests.fixtures.project import make_project
@@ -162,6 +162,8 @@ def test_the_whole_journey_from_sign_in_to_done(
         in_phone = phone.content_frame.locator("body")
         assert "Training this summer" in in_phone.inner_text()
         assert in_phone.get_by_role("img", name=ALT).count() == 1
+        email_at_375 = phone.element_handle().content_frame()
+        assert no_horizontal_scroll(email_at_375), "the email scrolls sideways on a phone"
         shot(page, "review")
         page.get_by_role("button", name="Send a proof").click()
         page.get_by_role("status").filter(has_text="Proof sent to").wait_for()
