@@ -56,7 +56,7 @@ def save(page: Any) -> None:
 
 
 def test_the_whole_journey_from_sign_in_to_done(
-    browser: Any, smtp_server: SMTPServer, tmp_path: Path, artifacts: Path
+    browser: Any, smtp_server: SMTPServer, tmp_path: Path, artifacts: Path, database_url: str
 ) -> None:
     root = make_project(tmp_path / "project", example=False)
     port = free_port()
@@ -64,6 +64,7 @@ def test_the_whole_journey_from_sign_in_to_done(
         root,
         port,
         smtp_server.url,
+        database_url=database_url,
         readers=READERS,
         pending=["pending@example.org"],  # not confirmed: no copy
         send_requires_approval=True,
@@ -218,6 +219,11 @@ def test_the_whole_journey_from_sign_in_to_done(
         sent = smtp_server.messages[proofs:]
         assert Counter(r for m in sent for r in m.recipients) == Counter(READERS)
         assert all(not m.message["Subject"].startswith("[Proof]") for m in sent)
+        html = sent[0].message.get_body(("html",))
+        assert html is not None
+        content = html.get_content()
+        assert "the summer training page" in content and "click here" not in content
+        assert "and what does not" in content  # the change made after the first approval
 
         # The send's page shows it done.
         page.reload()
@@ -231,9 +237,7 @@ def test_the_whole_journey_from_sign_in_to_done(
         shot(page, "send-content")
 
         # The image the subscribers' mail points to has no EXIF data.
-        html = sent[0].message.get_body(("html",))
-        assert html is not None
-        sources = re.findall(r'src="([^"]*img-0001\.jpg)"', html.get_content())
+        sources = re.findall(r'src="([^"]*img-0001\.jpg)"', content)
         assert sources and sources[0].startswith(base), sources
         with urllib.request.urlopen(sources[0]) as response:
             served = response.read()
