@@ -13,8 +13,8 @@ pytest_plugins = [
     "tests.fixtures.project",
     "tests.fixtures.database",
     "tests.fixtures.smtp",
-    "tests.fixtures.browser",
     "tests.fixtures.faulty_smtp",
     "tests.fixtures.imap",
     "tests.fixtures.console",
+    "tests.fixtures.browser",
 ]

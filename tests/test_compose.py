@@ -135,10 +135,9 @@ def test_article_markdown_is_escaped_and_absolutised(
     assert "&lt;script&gt;" in composed.html
     assert soup.find(id="a").get_text() == "A & <b>"
     assert soup.find("h3", string="Big")  # a body's h1 sits below the article's h2
-    assert (
-        soup.find("img", alt="Chart")["src"]
-        == "http://testserver/editions/test-edition/images/a.png"
-    )
+    chart = soup.find("img", alt="Chart")
+    assert chart["src"] == "http://testserver/editions/test-edition/images/a.png"
+    assert "max-width:100%" in chart["style"]  # a wide photo shrinks to a phone's column
     assert (
         soup.find("a", string="Doc")["href"]
         == "http://testserver/editions/test-edition/files/doc.pdf"

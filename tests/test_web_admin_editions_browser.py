@@ -15,20 +15,15 @@ from playwright.sync_api import expect
 
 from linked.accounts.models import Role
 from linked.check import check_edition
-from linked.db.engine import make_engine
-from linked.db.migrate import upgrade
-from linked.settings import Settings, load_settings
+from linked.settings import Settings
 from linked.web.app import create_app
-from tests.fixtures.browser import no_horizontal_scroll
-from tests.fixtures.console import PASSWORD, ROLE_EMAILS, add_accounts
-from tests.fixtures.database import TEST_SECRET
+from tests.fixtures.browser import axe_problems, new_page, sign_in
+from tests.fixtures.console import ROLE_EMAILS, console_project
 from tests.fixtures.project import make_project
 from tests.fixtures.servers import free_port, serve
 from tests.fixtures.smtp import SMTPServer, running_smtp_server
 
 pytestmark = pytest.mark.browser
-
-WIDTHS = (375, 1280)
 
 
 @pytest.fixture(scope="module")
@@ -36,54 +31,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settin
     root = make_project(tmp_path_factory.mktemp("editions"), example=False)
     port = free_port()
     with running_smtp_server() as smtp:
-        settings = load_settings(
-            root,
-            base_url=f"http://127.0.0.1:{port}",
-            secret_key=TEST_SECRET,
-            from_address="Linked <bulletin@example.org>",
-            database_url=f"sqlite:///{root / 'console.db'}",
-            smtp_url=smtp.url,
-            allow_local_links=True,
-        )
-        engine = make_engine(settings)
-        upgrade(settings, engine)
-        add_accounts(engine)
-        engine.dispose()
+        settings = console_project(root, port, smtp.url)
         with serve(create_app(settings), port) as base:
             yield base, settings, smtp
-
-
-def new_page(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.console_errors = errors
-    return page
-
-
-def sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/admin/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/admin/")
-
-
-def audit(page: Any, name: str, artifacts: Path, failures: list[Any]) -> None:
-    """axe-core and a screenshot at each width; the page must not scroll sideways."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(artifacts / f"editions-{name}-{width}.png"), full_page=True)
-        results = Axe().run(page)
-        if results.violations_count:
-            failures.append((name, width, results.generate_report()))
-        if not no_horizontal_scroll(page):
-            failures.append((name, width, "scrolls sideways"))
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def write_body(page: Any, text: str) -> None:
@@ -98,7 +48,7 @@ def test_the_policy_officers_journey(
     base, settings, smtp = site
     page = new_page(browser)
     failures: list[Any] = []
-    sign_in(page, base, ROLE_EMAILS[Role.editor])
+    sign_in(page, base, Role.editor)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Editions").click()
     page.wait_for_url(f"{base}/admin/editions/")
     page.get_by_label("Folder name").fill("2021-06")
@@ -106,7 +56,7 @@ def test_the_policy_officers_journey(
     page.get_by_label("Date").fill("2021-06-25")
     page.get_by_role("button", name="Create edition").click()
     page.wait_for_url(f"{base}/admin/editions/2021-06")
-    audit(page, "edition", artifacts, failures)
+    failures += axe_problems(page, "editions-edition", artifacts)
 
     page.get_by_label("Preheader").fill("Training dates and a new survey.")
     page.get_by_label("Welcome text (Markdown)").fill("Welcome to the June edition.")
@@ -125,7 +75,7 @@ def test_the_policy_officers_journey(
         page.get_by_role("textbox", name="Text (Markdown)").get_attribute("aria-describedby")
         == "problems-body"
     )
-    audit(page, "article", artifacts, failures)
+    failures += axe_problems(page, "editions-article", artifacts)
     page.get_by_role("button", name="Save").click()
     page.get_by_role("status").filter(has_text="Saved.").wait_for()
     assert "click here" in page.locator("#problems-body").inner_text()  # still there after save
@@ -154,7 +104,7 @@ def test_the_policy_officers_journey(
     phone = page.get_by_title("The email at phone width, 375 pixels")
     assert phone.bounding_box()["width"] == pytest.approx(375, abs=2)
     assert "Training this summer" in phone.content_frame.locator("body").inner_text()
-    audit(page, "review", artifacts, failures)
+    failures += axe_problems(page, "editions-review", artifacts)
     page.get_by_label("Also send to").fill("colleague@example.org")
     page.get_by_role("button", name="Send a proof").click()
     page.get_by_role("status").filter(has_text="Proof sent to").wait_for()
@@ -167,11 +117,11 @@ def test_the_policy_officers_journey(
 
     page.goto(f"{base}/admin/editions/")
     assert "Linked: June 2021" in page.locator("table.data").inner_text()
-    audit(page, "editions", artifacts, failures)
+    failures += axe_problems(page, "editions-editions", artifacts)
     page.goto(f"{base}/admin/editions/2021-06/articles/01-first-article.md/revisions")
-    audit(page, "revisions", artifacts, failures)
+    failures += axe_problems(page, "editions-revisions", artifacts)
     page.get_by_role("link").filter(has_text=re.compile(r"\d{4}")).first.click()
-    audit(page, "revision", artifacts, failures)
+    failures += axe_problems(page, "editions-revision", artifacts)
     assert failures == []
     assert page.console_errors == []
     page.context.close()
@@ -193,7 +143,7 @@ def test_unsaved_text_survives_a_reload_and_leaving_asks_first(
         dialog.accept()
 
     page.on("dialog", accept)
-    sign_in(page, base, ROLE_EMAILS[Role.editor])
+    sign_in(page, base, Role.editor)
     url = f"{base}/admin/editions/keep/articles/01-note.md"
     page.goto(url)
     box = page.get_by_role("textbox", name="Text (Markdown)")
@@ -223,7 +173,7 @@ def test_articles_are_reordered_from_the_keyboard(
     (folder / "01-first.md").write_text("---\ntitle: First\n---\n\nOne.\n")
     (folder / "02-second.md").write_text("---\ntitle: Second\n---\n\nTwo.\n")
     page = new_page(browser)
-    sign_in(page, base, ROLE_EMAILS[Role.editor])
+    sign_in(page, base, Role.editor)
     page.goto(f"{base}/admin/editions/order")
     for _ in range(60):
         page.keyboard.press("Tab")

@@ -17,19 +17,11 @@ from typing import Any
 
 import pytest
 from PIL import ExifTags, Image
-from sqlmodel import Session
 
-from linked.accounts.audit import Actor
 from linked.accounts.models import Role
-from linked.db.engine import make_engine
-from linked.db.migrate import upgrade
-from linked.scheduler.service import schedule_edition
 from linked.server import build_app
-from linked.settings import load_settings
-from linked.subscribers import service as subscribers
-from tests.fixtures.browser import no_horizontal_scroll
-from tests.fixtures.console import PASSWORD, ROLE_EMAILS, add_accounts
-from tests.fixtures.database import TEST_SECRET
+from tests.fixtures.browser import accessible, new_page, sign_in
+from tests.fixtures.console import console_project, its_time_has_come
 from tests.fixtures.photos import gps_photo, has_gps
 from tests.fixtures.project import make_project
 from tests.fixtures.servers import free_port, serve
@@ -40,38 +32,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EDITION = "2021-05"
 ALT = "Two practitioners talking at a table"
 READERS = ["ann@example.net", "ben@example.net", "cat@example.org"]
-WIDTHS = [(375, 812), (1280, 900)]
-
-
-def new_page(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.console_errors = errors
-    return page
-
-
-def sign_in(page: Any, base: str, role: Role, then: str) -> None:
-    page.goto(f"{base}{then}")
-    page.get_by_label("Email").fill(ROLE_EMAILS[role])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}{then}")
-
-
-def accessible(page: Any, name: str, artifacts: Path) -> None:
-    """axe-core: no violations, and no sideways scrolling, at each width; screenshots."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    for width, height in WIDTHS:
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=str(artifacts / f"send-{name}-{width}.png"), full_page=True)
-        results = Axe().run(page)
-        assert results.violations_count == 0, (name, width, results.generate_report())
-        assert no_horizontal_scroll(page), (name, width)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_upload_approve_void_approve_schedule_and_deliver_once(
@@ -79,26 +39,15 @@ def test_upload_approve_void_approve_schedule_and_deliver_once(
 ) -> None:
     root = make_project(tmp_path / "project")
     port = free_port()
-    settings = load_settings(
+    settings = console_project(
         root,
-        base_url=f"http://127.0.0.1:{port}",
-        secret_key=TEST_SECRET,
-        from_address="Linked <bulletin@example.org>",
-        database_url=f"sqlite:///{root / 'linked.db'}",
-        smtp_url=smtp_server.url,
-        allow_local_links=True,
+        port,
+        smtp_server.url,
+        readers=READERS,
+        pending=["pending@example.org"],  # not confirmed: no copy
         send_requires_approval=True,
         worker_poll_seconds=0.5,
     )
-    engine = make_engine(settings)
-    upgrade(settings, engine)
-    add_accounts(engine)
-    with Session(engine) as session:
-        for email in READERS:
-            subscribers.add(session, settings, email, consent_given_elsewhere=True)
-        subscribers.add(session, settings, "pending@example.org")  # not confirmed: no copy
-        session.commit()
-    engine.dispose()
     folder = settings.editions_dir / EDITION
 
     with serve(build_app(settings), port) as base:
@@ -106,13 +55,13 @@ def test_upload_approve_void_approve_schedule_and_deliver_once(
         editor = new_page(browser)
         images_url = f"/admin/editions/{EDITION}/images"
         sign_in(editor, base, Role.editor, images_url)
-        accessible(editor, "images", artifacts)
+        accessible(editor, "send-images", artifacts)
         photo = tmp_path / "IMG_0001.JPG"
         photo.write_bytes(gps_photo())
         assert has_gps(photo.read_bytes())
         editor.get_by_role("button", name="Upload image").click()
         editor.get_by_text("Describe the image for people who cannot see it.").wait_for()
-        accessible(editor, "images-error", artifacts)
+        accessible(editor, "send-images-error", artifacts)
         # Chromium logs the 422 of that refused form; nothing else may be logged.
         assert [e for e in editor.console_errors if "422" not in e] == []
         editor.console_errors.clear()
@@ -121,7 +70,7 @@ def test_upload_approve_void_approve_schedule_and_deliver_once(
         editor.get_by_role("button", name="Upload image").click()
         editor.get_by_role("status").filter(has_text="img-0001.jpg was added").wait_for()
         assert f"![{ALT}](images/img-0001.jpg)" in editor.locator("table.data").inner_text()
-        accessible(editor, "images-added", artifacts)
+        accessible(editor, "send-images-added", artifacts)
         # The article uses it (the article editor writes the same front matter).
         article = folder / "01-wood-report.md"
         text = article.read_text(encoding="utf-8")
@@ -133,18 +82,18 @@ def test_upload_approve_void_approve_schedule_and_deliver_once(
         assert (
             editor.get_by_role("button", name=re.compile("Approve|Schedule|Send now")).count() == 0
         )
-        accessible(editor, "send-editor", artifacts)
+        accessible(editor, "send-send-editor", artifacts)
 
         # A sender approves.
         sender = new_page(browser)
         send_url = f"/admin/editions/{EDITION}/send"
         sign_in(sender, base, Role.sender, send_url)
         assert sender.locator("#approval-state").inner_text() == "Not approved yet."
-        accessible(sender, "send-unapproved", artifacts)
+        accessible(sender, "send-send-unapproved", artifacts)
         sender.get_by_role("button", name="Approve this edition as it is").click()
         sender.get_by_role("status").filter(has_text="Approved.").wait_for()
         assert "exactly as the edition is now" in sender.locator("#approval-state").inner_text()
-        accessible(sender, "send-approved", artifacts)
+        accessible(sender, "send-send-approved", artifacts)
 
         # The editor's next change voids it, and the page says so.
         second = tmp_path / "second.png"
@@ -157,7 +106,7 @@ def test_upload_approve_void_approve_schedule_and_deliver_once(
         sender.reload()
         assert "no longer holds" in sender.locator("#approval-state").inner_text()
         assert sender.get_by_role("button", name="Schedule").count() == 0
-        accessible(sender, "send-voided", artifacts)
+        accessible(sender, "send-send-voided", artifacts)
 
         # Approved again, and scheduled a minute (or two) ahead, in the zone shown.
         sender.get_by_role("button", name="Approve this edition as it is").click()
@@ -170,16 +119,8 @@ def test_upload_approve_void_approve_schedule_and_deliver_once(
         sender.get_by_role("status").filter(has_text="Scheduled.").wait_for()
         shown = sender.locator("#schedule-state").inner_text()
         assert soon.strftime("%H:%M") in shown and "Europe/London" in shown
-        accessible(sender, "send-scheduled", artifacts)
-        # The scheduler's test hook (an injected clock): its time has come now.
-        now = datetime.now(UTC)
-        schedule_edition(
-            settings,
-            EDITION,
-            now - timedelta(seconds=1),
-            now=now - timedelta(hours=1),
-            actor=Actor(ROLE_EMAILS[Role.sender]),
-        )
+        accessible(sender, "send-send-scheduled", artifacts)
+        its_time_has_come(settings, EDITION)
 
         received = smtp_server.wait_for(len(READERS), timeout=60)
         time.sleep(2)  # nothing more arrives
@@ -193,10 +134,10 @@ def test_upload_approve_void_approve_schedule_and_deliver_once(
         sender.wait_for_url(re.compile(r".*/admin/sends/\d+$"))
         sender.locator("#send-status").filter(has_text="Done").wait_for(timeout=30_000)
         assert sender.locator("#count-sent").inner_text() == str(len(READERS))
-        accessible(sender, "send-done", artifacts)
+        accessible(sender, "send-send-done", artifacts)
         sender.get_by_role("link", name="The email as it was sent").click()
         sender.get_by_role("heading", name=f"{EDITION} as it was sent").wait_for()
-        accessible(sender, "send-content", artifacts)
+        accessible(sender, "send-send-content", artifacts)
 
         # The image the mail points to has no EXIF data at all.
         html = received[0].message.get_body(("html",))
@@ -219,27 +160,16 @@ def test_send_now_and_the_progress_updates_live_without_reloading(
 ) -> None:
     root = make_project(tmp_path / "project")
     port = free_port()
-    settings = load_settings(
+    readers = [f"reader{i}@example.net" for i in range(6)]
+    settings = console_project(
         root,
-        base_url=f"http://127.0.0.1:{port}",
-        secret_key=TEST_SECRET,
-        from_address="Linked <bulletin@example.org>",
-        database_url=f"sqlite:///{root / 'linked.db'}",
-        smtp_url=smtp_server.url,
-        allow_local_links=True,
+        port,
+        smtp_server.url,
+        readers=readers,
         send_requires_approval=True,
         worker_poll_seconds=0.5,
         rate_per_second=2,  # six messages take about three seconds: time to watch
     )
-    readers = [f"reader{i}@example.net" for i in range(6)]
-    engine = make_engine(settings)
-    upgrade(settings, engine)
-    add_accounts(engine)
-    with Session(engine) as session:
-        for email in readers:
-            subscribers.add(session, settings, email, consent_given_elsewhere=True)
-        session.commit()
-    engine.dispose()
 
     with serve(build_app(settings), port) as base:
         sender = new_page(browser)
@@ -256,7 +186,7 @@ def test_send_now_and_the_progress_updates_live_without_reloading(
         sender.wait_for_url(re.compile(r".*/admin/sends/\d+$"))
         first = int(sender.locator("#count-sent").inner_text())
         sender.evaluate("window.stillTheSamePage = true")
-        accessible(sender, "send-running", artifacts)
+        accessible(sender, "send-send-running", artifacts)
         sender.locator("#send-status").filter(has_text="Done").wait_for(timeout=30_000)
         assert sender.evaluate("window.stillTheSamePage === true")  # updated, not reloaded
         assert first < len(readers)

@@ -2,8 +2,9 @@
 
 Raw HTML in articles is escaped rather than passed through: the email's
 markup stays ours and valid. Relative links and images are made absolute
-under the edition's public URL, and headings in a body are shifted below the
-article's own heading so the document outline stays in order. GFM pipe tables
+under the edition's public URL, images shrink to the column's width, and
+headings in a body are shifted below the article's own heading so the
+document outline stays in order. GFM pipe tables
 get inline styles (mail clients drop stylesheets) and wrap rather than widen a
 phone's screen; bare URLs become links (linkify-it-py).
 """
@@ -23,6 +24,9 @@ from markdown_it.utils import EnvType, OptionsDict
 #: A link's text (often a long URL) may break anywhere (``break-word`` = ``normal`` plus
 #: ``overflow-wrap:anywhere``), so a table cell holding one still fits a phone.
 LINK_STYLE = "color:#1d5fa7;text-decoration:underline;word-break:break-word;"
+#: A body image (``![alt](images/x.jpg)``) is as wide as it was uploaded (up to the upload's
+#: maximum): it shrinks to the column instead of making a phone's screen scroll sideways.
+IMAGE_STYLE = "max-width:100%;height:auto;border:0;"
 HEADING_STYLE = "margin:20px 0 8px;font-size:18px;line-height:1.3;color:#1d3557;"
 TABLE_STYLE = "border-collapse:collapse;width:100%;margin:12px 0;font-size:15px;line-height:1.4;"
 #: ``word-break:normal`` undoes MJML's inherited ``break-word``, which split "Places" in two.
@@ -86,7 +90,8 @@ def _cell_open(
 
 
 def absolutise(tokens: Sequence[Token], resolve: Callable[[str], str]) -> None:
-    """Pass every ``href``/``src`` through ``resolve`` (which makes relative ones absolute)."""
+    """Pass every ``href``/``src`` through ``resolve`` (which makes relative ones absolute);
+    links and images get their inline styles (mail clients drop stylesheets)."""
     for token in tokens:
         for attr in ("href", "src"):
             value = token.attrGet(attr)
@@ -94,6 +99,8 @@ def absolutise(tokens: Sequence[Token], resolve: Callable[[str], str]) -> None:
                 token.attrSet(attr, resolve(value))
         if token.type == "link_open":
             token.attrSet("style", LINK_STYLE)
+        elif token.type == "image":
+            token.attrSet("style", IMAGE_STYLE)
         if token.children:
             absolutise(token.children, resolve)
 
