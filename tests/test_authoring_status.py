@@ -10,12 +10,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from linked.authoring import articles
+from linked.accounts import service as accounts
+from linked.accounts.audit import Actor
+from linked.accounts.models import Role
+from linked.authoring import approval, articles
 from linked.authoring.status import EditionState, Facts, State, edition_states, state_of
 from linked.delivery.models import Delivery, Send
 from linked.scheduler.models import ScheduleEvent
 from linked.settings import Settings
 from linked.subscribers import service
+from tests.fixtures.console import ROLE_EMAILS, add_accounts
 from tests.fixtures.project import copy_example
 
 LONDON = ZoneInfo("Europe/London")
@@ -34,6 +38,11 @@ def test_state_of_each_case() -> None:
     )
     running = Facts(send_status="running", counts={"sent": 3, "queued": 7}, total=10)
     assert state_of(running, LONDON) == EditionState(State.sending, "3 of 10 sent")
+    assert state_of(Facts(errors=0, approved=True), LONDON) == EditionState(State.approved)
+    assert state_of(Facts(errors=0, approval_voided=True), LONDON) == EditionState(
+        State.ready, "changed since it was approved"
+    )
+    assert state_of(Facts(errors=1, approved=True), LONDON).state is State.errors
     done = Facts(send_status="done", counts={"sent": 9, "failed": 1}, total=10)
     assert state_of(done, LONDON) == EditionState(State.sent, "9 sent, 1 failed")
 
@@ -69,4 +78,26 @@ def test_states_from_files_and_tables(settings: Settings, engine: Engine, projec
         session.commit()
         assert edition_states(settings, session, [example])["2021-05"] == EditionState(
             State.sending, "1 of 2 sent"
+        )
+
+
+def test_an_approved_edition_says_so_until_its_files_change(
+    settings: Settings, engine: Engine, project: Path
+) -> None:
+    example = copy_example(project)
+    add_accounts(engine)
+    with Session(engine) as session:
+        sender = accounts.get(session, ROLE_EMAILS[Role.sender])
+        assert sender.id is not None
+        approval.approve(session, settings, "2021-05", sender.id, Actor.cli())
+        session.commit()
+        assert edition_states(settings, session, [example])["2021-05"] == EditionState(
+            State.approved
+        )
+    (example / "edition.md").write_text(
+        (example / "edition.md").read_text() + "\nOne more line.\n", encoding="utf-8"
+    )
+    with Session(engine) as session:
+        assert edition_states(settings, session, [example])["2021-05"] == EditionState(
+            State.ready, "changed since it was approved"
         )

@@ -1,5 +1,6 @@
-"""An edition's state for the console's list: draft, has errors, ready, scheduled, sending,
-sent, missed or blocked — from the check and the scheduler's and delivery's tables.
+"""An edition's state for the console's list: draft, has errors, ready, approved, scheduled,
+sending, sent, missed or blocked — from the check, the approvals and the scheduler's and
+delivery's tables.
 
 :func:`state_of` is the one place the states are decided (a small pure function over
 :class:`Facts`); :func:`edition_states` gathers the facts for many editions at once.
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from linked.authoring import approval
 from linked.check import check_edition
 from linked.compose import Composer
 from linked.settings import Settings
@@ -41,6 +43,7 @@ class State(StrEnum):
     draft = "draft"
     errors = "has errors"
     ready = "ready"
+    approved = "approved"
     scheduled = "scheduled"
     sending = "sending"
     sent = "sent"
@@ -68,6 +71,8 @@ class Facts:
     schedule: str | None = None  # the newest schedule event's kind
     run_at: datetime | None = None
     schedule_detail: str = ""
+    approved: bool = False  # a sender approved the files as they are now
+    approval_voided: bool = False  # ...approved them, and they changed since
 
 
 def local_time(when: datetime, zone: ZoneInfo) -> str:
@@ -93,6 +98,10 @@ def state_of(facts: Facts, zone: ZoneInfo) -> EditionState:
         return EditionState(State.draft, "example text still to replace")
     if facts.errors:
         return EditionState(State.errors, f"{facts.errors} error(s)")
+    if facts.approved:
+        return EditionState(State.approved)
+    if facts.approval_voided:
+        return EditionState(State.ready, "changed since it was approved")
     return EditionState(State.ready)
 
 
@@ -112,7 +121,13 @@ def edition_states(
         if found.send_status is None and found.schedule not in ("scheduled", "missed", "blocked"):
             report = check_edition(settings, folder, composer)
             placeholders = any(PLACEHOLDER_MESSAGE in p.message for p in report.errors)
-            found = Facts(len(report.errors), placeholders)
+            approved = approval.state(session, settings, folder.name)
+            found = Facts(
+                len(report.errors),
+                placeholders,
+                approved=approved.valid,
+                approval_voided=approved.voided,
+            )
         states[folder.name] = state_of(found, settings.zone)
     return states
 
