@@ -11,9 +11,9 @@ from linked.cli.common import console, err_console, settings_from
 from linked.cli.lazy import lazy_module
 
 if TYPE_CHECKING:
-    from linked.archive import build as archiving
+    from linked.reports import publish
 else:
-    archiving = lazy_module("linked.archive.build")
+    publish = lazy_module("linked.reports.publish")
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Folder to write the static site to"),
     ) -> None:
         """Write the static archive (index, edition pages, feed, search, 404) to --out."""
-        result = archiving.build_archive(settings_from(ctx), out)
+        result = publish.build_public_archive(settings_from(ctx), out)
         cat = result.catalogue
         for skipped in cat.skipped:
             err_console.print(
