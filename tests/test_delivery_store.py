@@ -136,3 +136,49 @@ def test_record_outcomes_and_backoff(engine: Engine) -> None:
     assert store.backoff(60, 40) == store.MAX_BACKOFF
     errors = store.errors_by_reply(engine, EDITION)
     assert ("failed", "550 5.1.1 unknown", 1) in errors
+
+
+def test_claim_takes_the_rows_the_single_query_names_in_its_order(engine: Engine) -> None:
+    # On SQLite the claim is a union of one indexed query per kind of claimable row;
+    # with every kind present it must pick exactly what the one OR query picks.
+    _planned(engine, 40)
+    now = utcnow()
+    ids = sorted(row.id for row in rows(engine).values() if row.id is not None)
+    kinds = {
+        "deferred_due": ids[3:30:5],
+        "deferred_later": ids[4:30:5],
+        "queued_with_a_date": ids[5:30:7],
+        "expired_lease": ids[6:30:6],
+        "live_lease": ids[7:30:9],
+        "sent": ids[0:3],
+    }
+    with engine.begin() as conn:
+        for kind, chosen in kinds.items():
+            values = {
+                "deferred_due": {"state": "deferred", "next_attempt_at": now - timedelta(1)},
+                "deferred_later": {"state": "deferred", "next_attempt_at": now + timedelta(1)},
+                "queued_with_a_date": {"state": "queued", "next_attempt_at": now + timedelta(1)},
+                "expired_lease": {"state": "sending", "lease_until": now - timedelta(1)},
+                "live_lease": {"state": "sending", "lease_until": now + timedelta(1)},
+                "sent": {"state": "sent"},
+            }[kind]
+            conn.execute(T.update().where(T.c.id.in_(chosen)).values(**values))
+    later = utcnow() + timedelta(hours=1)
+    due = sorted(
+        row.id
+        for row in rows(engine).values()
+        if row.id is not None
+        and (
+            row.state == "queued"
+            or (row.state == "deferred" and (row.next_attempt_at or later) <= now)
+            or (row.state == "sending" and (row.lease_until or later) < now)
+        )
+    )
+    assert 10 < len(due) < 40
+    for limit in (1, 5, 12, 100):
+        with engine.connect() as conn:
+            # The single query, as PostgreSQL runs it (SQLite ignores FOR UPDATE).
+            single = list(conn.scalars(store._due(EDITION, utcnow(), limit, "postgresql")))
+            union = list(conn.scalars(store._due(EDITION, utcnow(), limit, "sqlite")))
+        assert union == single and len(single) == min(limit, len(due))
+    assert [job.id for job in store.claim(engine, EDITION, "me", 100, 60)] == due
