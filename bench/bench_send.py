@@ -11,7 +11,8 @@ per second for the whole command (start-up, check, compose, plan and send) and f
 the send phase alone (first to last ``sent_at``), the ratio of each to the ceiling,
 the child's CPU time per message (user + system, steadier than rates on a shared
 machine; also without the command's fixed CPU, that of a one-message send), its
-peak RSS (``os.wait4``) at the ``--memory`` list sizes, and the load average. The sink runs unprivileged (``-u nobody``).
+peak RSS (``os.wait4``) at the ``--memory`` list sizes, and the load average. The
+sink runs unprivileged (``-u nobody``).
 """
 
 from __future__ import annotations
