@@ -15,12 +15,13 @@ import re
 import secrets
 import socket
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from linked.delivery.models import Delivery, DeliveryState, Send, utcnow
@@ -197,12 +198,48 @@ def _record_statement() -> sa.Update:
             last_reply=sa.bindparam("last_reply"),
             permanent=sa.bindparam("permanent"),
             sent_at=sa.bindparam("sent_at"),
-            lease_owner=None,
-            lease_until=None,
+            lease_owner=sa.bindparam("lease_owner"),
+            lease_until=sa.bindparam("lease_until"),
             updated_at=sa.bindparam("_now", type_=T.c.updated_at.type),
         )
     )
     return statement
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled once for one dialect, run with the driver's own parameters."""
+
+    sql: str
+    #: The bind names in order for a positional paramstyle (SQLite's ``?``), else None.
+    order: tuple[str, ...] | None
+    processors: dict[str, Callable[[object], object]]
+
+    def run(self, conn: Connection, rows: list[dict[str, object]]) -> None:
+        """Execute for every row, its values converted as SQLAlchemy would convert them."""
+        processors = self.processors.items()
+        for row in rows:
+            for name, process in processors:
+                row[name] = process(row[name])
+        if self.order is None:
+            conn.exec_driver_sql(self.sql, rows)
+        else:
+            order = self.order
+            conn.exec_driver_sql(self.sql, [tuple(row[n] for n in order) for row in rows])
+
+
+@functools.lru_cache(maxsize=8)
+def _record_driver_statement(dialect: Dialect) -> _DriverStatement:
+    """:func:`_record_statement` for ``dialect``: per row, SQLAlchemy's parameter handling
+    cost about as much as the UPDATE itself (~100 µs for a batch of 8)."""
+    compiled = _record_statement().compile(dialect=dialect)
+    processors: dict[str, Callable[[object], object]] = {}
+    for bind, name in compiled.bind_names.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors[name] = process
+    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    return _DriverStatement(compiled.string, order, processors)
 
 
 def record(
@@ -234,6 +271,8 @@ def record(
             "permanent": False,
             "sent_at": None,
             "_now": now,
+            "lease_owner": None,
+            "lease_until": None,
         }
         if outcome.kind == "sent":
             values["sent_at"] = now
@@ -251,13 +290,13 @@ def record(
         params.append(values)
     if not params:
         return counts
-    statement = _record_statement()
+    statement = _record_driver_statement(engine.dialect)
     if not bounces:  # the common case: plain Core, no ORM session to build
         with engine.begin() as conn:
-            conn.execute(statement, params)
+            statement.run(conn, params)
         return counts
     with Session(engine) as session:
-        session.connection().execute(statement, params)
+        statement.run(session.connection(), params)
         for email in bounces:
             record_bounce(session, email, "hard")
         session.commit()
