@@ -80,7 +80,9 @@ class Outcome:
         return self.kind == "permanent" and bool(HARD_BOUNCE.search(self.reply))
 
 
-def _claimable(edition: str, now: datetime) -> sa.ColumnElement[bool]:
+def _claimable(
+    edition: str | sa.BindParameter[str], now: datetime | sa.BindParameter[datetime]
+) -> sa.ColumnElement[bool]:
     return sa.and_(
         T.c.edition == edition,
         sa.or_(
@@ -93,7 +95,30 @@ def _claimable(edition: str, now: datetime) -> sa.ColumnElement[bool]:
 
 
 def _due(edition: str, now: datetime, limit: int, dialect: str) -> sa.Select[tuple[int]]:
-    """The ids of the first ``limit`` claimable rows (:func:`_claimable`), lowest first.
+    """The ids of the first ``limit`` claimable rows (:func:`_claimable`), lowest first."""
+    return _due_statement(dialect).params(b_edition=edition, b_now=now, b_limit=limit)
+
+
+@functools.lru_cache(maxsize=4)
+def _claim_statement(dialect: str) -> sa.UpdateBase:
+    """The claim's UPDATE … RETURNING, built once; parameters as :func:`claim` gives them."""
+    statement: sa.UpdateBase = (
+        T.update()
+        .where(T.c.id.in_(_due_statement(dialect)))
+        .values(
+            state=D.sending,
+            lease_owner=sa.bindparam("b_owner", type_=T.c.lease_owner.type),
+            lease_until=sa.bindparam("b_lease_until", type_=T.c.lease_until.type),
+            updated_at=sa.bindparam("b_updated_at", type_=T.c.updated_at.type),
+        )
+        .returning(T.c.id, T.c.subscriber_id, T.c.email, T.c.attempts)
+    )
+    return statement
+
+
+@functools.lru_cache(maxsize=4)
+def _due_statement(dialect: str) -> sa.Select[tuple[int]]:
+    """:func:`_due` with ``edition``, ``now`` and ``limit`` as parameters, built once.
 
     On SQLite the one ``OR`` query only narrows by edition through ``ix_delivery_claim``,
     then reads every row of the send and sorts them: each claim cost a scan of the whole
@@ -103,6 +128,10 @@ def _due(edition: str, now: datetime, limit: int, dialect: str) -> sa.Select[tup
     it, so the first ``limit`` are read and no more. PostgreSQL keeps the single query,
     which its planner serves well and which ``FOR UPDATE SKIP LOCKED`` needs.
     """
+    # Not named after columns: an UPDATE reserves those names for its SET clause.
+    edition = sa.bindparam("b_edition", type_=T.c.edition.type)
+    now = sa.bindparam("b_now", type_=T.c.updated_at.type)
+    limit = sa.bindparam("b_limit", type_=sa.Integer)
     if dialect != "sqlite":
         return (
             sa.select(T.c.id)
@@ -134,18 +163,17 @@ def claim(engine: Engine, edition: str, owner: str, limit: int, lease_seconds: f
     returned rows can go on the wire.
     """
     now = utcnow()
-    due = _due(edition, now, limit, engine.dialect.name)
     with engine.begin() as conn:
         rows = conn.execute(
-            T.update()
-            .where(T.c.id.in_(due))
-            .values(
-                state=D.sending,
-                lease_owner=owner,
-                lease_until=now + timedelta(seconds=lease_seconds),
-                updated_at=now,
-            )
-            .returning(T.c.id, T.c.subscriber_id, T.c.email, T.c.attempts)
+            _claim_statement(engine.dialect.name),
+            {
+                "b_edition": edition,
+                "b_now": now,
+                "b_limit": limit,
+                "b_owner": owner,
+                "b_lease_until": now + timedelta(seconds=lease_seconds),
+                "b_updated_at": now,
+            },
         ).all()
         if not rows:
             return []
