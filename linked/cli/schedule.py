@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
-from linked.authoring.approval import approve_as
 from linked.cli.common import console, settings_from
 from linked.cli.lazy import lazy_module
 from linked.errors import LinkedError
 
 if TYPE_CHECKING:
+    from linked.authoring import approval as approvals
     from linked.scheduler import service
 else:
+    # Both load SQLModel and the database layer (~0.7 s): only the commands that use them.
+    approvals = lazy_module("linked.authoring.approval")
     service = lazy_module("linked.scheduler.service")
 
 AT_HELP = "When: ISO date-time, e.g. 2021-05-28T09:00; without a zone = LINKED_TIMEZONE"
@@ -104,5 +106,5 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Approve an edition's files as they are now (four eyes: not its last editor)."""
         slug = edition.rstrip("/").rsplit("/", 1)[-1]
-        approval = approve_as(settings_from(ctx), slug, as_)
+        approval = approvals.approve_as(settings_from(ctx), slug, as_)
         console.print(f"Approved {slug} as {approval.approver}", markup=False)
