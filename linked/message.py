@@ -142,11 +142,19 @@ def mailbox(name: str, email: str, header_name: str = "To") -> str:
     return f"{folded} <{address}>"
 
 
+#: Text quoted-printable leaves as it is: printable ASCII and the space, but no "=".
+_QP_PLAIN = re.compile(r"[ !-<>-~]*")
+
+
 def _qp(text: str) -> str:
     """Quoted-printable lines ending in CRLF, or in a soft line break (``=``) after the text.
 
     The soft break lets the next piece start on a fresh encoded line.
     """
+    if _QP_PLAIN.fullmatch(text) and not text.endswith(" "):
+        plain = _qp_plain(text)
+        if plain is not None:
+            return plain
     # body_encode works on characters < 256: hand it the UTF-8 bytes as latin-1 characters.
     encoded = quoprimime.body_encode(
         text.encode("utf-8").decode("latin-1"), maxlinelen=MAX_QP_LINE, eol=CRLF
@@ -158,6 +166,25 @@ def _qp(text: str) -> str:
     if too_long or encoded.startswith(".") or CRLF + "." in encoded:
         encoded = _fit(encoded)
     return encoded
+
+
+def _qp_plain(text: str) -> str | None:
+    """:func:`_qp` of one line that encodes to itself (a personal value: a name, a link).
+
+    The same lines as ``quoprimime.body_encode`` (cut every 75 characters with a soft
+    break, while more than 76 are left) without its character map and loop; None when
+    a line would start with a dot or the last one leaves no room for the final ``=``
+    (:func:`_fit`'s cases).
+    """
+    lines = []
+    start, last = 0, len(text) - 1 - MAX_QP_LINE
+    while start <= last:
+        lines.append(text[start : start + MAX_QP_LINE - 1] + "=" + CRLF)
+        start += MAX_QP_LINE - 1
+    rest = text[start:]
+    if len(rest) >= MAX_QP_LINE or rest.startswith(".") or any(x[0] == "." for x in lines):
+        return None
+    return "".join(lines) + rest + "=" + CRLF
 
 
 def _fit(encoded: str) -> str:

@@ -6,6 +6,7 @@ import os
 import socket
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -136,3 +137,99 @@ def test_record_outcomes_and_backoff(engine: Engine) -> None:
     assert store.backoff(60, 40) == store.MAX_BACKOFF
     errors = store.errors_by_reply(engine, EDITION)
     assert ("failed", "550 5.1.1 unknown", 1) in errors
+
+
+def test_claim_takes_the_rows_the_single_query_names_in_its_order(engine: Engine) -> None:
+    # On SQLite the claim is a union of one indexed query per kind of claimable row;
+    # with every kind present it must pick exactly what the one OR query picks.
+    _planned(engine, 40)
+    now = utcnow()
+    ids = sorted(row.id for row in rows(engine).values() if row.id is not None)
+    kinds = {
+        "deferred_due": ids[3:30:5],
+        "deferred_later": ids[4:30:5],
+        "queued_with_a_date": ids[5:30:7],
+        "expired_lease": ids[6:30:6],
+        "live_lease": ids[7:30:9],
+        "sent": ids[0:3],
+    }
+    with engine.begin() as conn:
+        for kind, chosen in kinds.items():
+            values = {
+                "deferred_due": {"state": "deferred", "next_attempt_at": now - timedelta(1)},
+                "deferred_later": {"state": "deferred", "next_attempt_at": now + timedelta(1)},
+                "queued_with_a_date": {"state": "queued", "next_attempt_at": now + timedelta(1)},
+                "expired_lease": {"state": "sending", "lease_until": now - timedelta(1)},
+                "live_lease": {"state": "sending", "lease_until": now + timedelta(1)},
+                "sent": {"state": "sent"},
+            }[kind]
+            conn.execute(T.update().where(T.c.id.in_(chosen)).values(**values))
+    later = utcnow() + timedelta(hours=1)
+    due = sorted(
+        row.id
+        for row in rows(engine).values()
+        if row.id is not None
+        and (
+            row.state == "queued"
+            or (row.state == "deferred" and (row.next_attempt_at or later) <= now)
+            or (row.state == "sending" and (row.lease_until or later) < now)
+        )
+    )
+    assert 10 < len(due) < 40
+    for limit in (1, 5, 12, 100):
+        with engine.connect() as conn:
+            # The single query, as PostgreSQL runs it (SQLite ignores FOR UPDATE).
+            single = list(conn.scalars(store._due(EDITION, utcnow(), limit, "postgresql")))
+            union = list(conn.scalars(store._due(EDITION, utcnow(), limit, "sqlite")))
+        assert union == single and len(single) == min(limit, len(due))
+    assert [job.id for job in store.claim(engine, EDITION, "me", 100, 60)] == due
+
+
+def test_record_writes_what_sqlalchemy_would_write(engine: Engine) -> None:
+    # record() runs its UPDATE with the driver's parameters, converted once per dialect;
+    # the stored values must be those of the same statement run through SQLAlchemy.
+    _planned(engine, 6)
+    jobs = store.claim(engine, EDITION, "me", 6, 60)
+    outcomes = [
+        Outcome("sent", "250 2.0.0 queued"),
+        Outcome("temporary", "451 4.3.0 try later", 451),
+        Outcome("permanent", "550 5.1.1 no such user", 550),
+    ]
+    mine, theirs = jobs[:3], jobs[3:]
+    store.record(
+        engine, list(zip(mine, outcomes, strict=True)), max_attempts=5, retry_base_seconds=60
+    )
+    written = {r.id: r for r in rows(engine).values()}
+    now = written[mine[0].id].updated_at
+    with engine.begin() as conn:
+        for job, mine_job in zip(theirs, mine, strict=True):
+            row = written[mine_job.id]
+            conn.execute(
+                store._record_statement(),
+                [
+                    {
+                        "_id": job.id,
+                        "state": row.state,
+                        "attempts": row.attempts,
+                        "next_attempt_at": row.next_attempt_at,
+                        "last_code": row.last_code,
+                        "last_reply": row.last_reply,
+                        "permanent": row.permanent,
+                        "sent_at": row.sent_at,
+                        "_now": now,
+                        "lease_owner": None,
+                        "lease_until": None,
+                    }
+                ],
+            )
+    with engine.connect() as conn:
+        raw = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(
+                sa.select(
+                    T.c.id, *[c for c in T.c if c.name not in {"id", "subscriber_id", "email"}]
+                )
+            )
+        }
+    assert [raw[j.id] for j in mine] == [raw[j.id] for j in theirs]
+    assert [written[j.id].state for j in mine] == ["sent", "deferred", "failed"]
