@@ -91,8 +91,11 @@ def run_workers(server: str, port: int, count: int, workers: int) -> dict[str, f
         LINKED_SMTP_MAX_PER_CONNECTION="1000",
         LINKED_DATABASE_URL=database,
         LINKED_WORKER_POLL_SECONDS="0.2",
+        # What is measured is delivery, not the four-eyes step before it.
+        LINKED_SEND_REQUIRES_APPROVAL="false",
     )
     os.environ["LINKED_DATABASE_URL"] = database  # seed() and send_phase() read the settings
+    os.environ["LINKED_SEND_REQUIRES_APPROVAL"] = "false"
     processes: list[subprocess.Popen[bytes]] = []
     try:
         write_edition(root)
@@ -136,6 +139,7 @@ def run_workers(server: str, port: int, count: int, workers: int) -> dict[str, f
     finally:
         stop(processes)
         os.environ.pop("LINKED_DATABASE_URL", None)
+        os.environ.pop("LINKED_SEND_REQUIRES_APPROVAL", None)
         drop_database(server, database)
         shutil.rmtree(root, ignore_errors=True)
 
