@@ -91,6 +91,21 @@ def test_walk_index_to_edition_and_search_finds_an_article(browser: Any, live: s
     page.context.close()
 
 
+def test_words_typed_before_the_index_arrives_are_searched(browser: Any, live: str) -> None:
+    """On a slow connection people type before search.json is in: their words still count."""
+    page = new_page(browser)
+    held: list[Any] = []
+    page.route("**/search.json", lambda route: held.append(route))
+    page.goto(f"{live}/search.html")
+    page.get_by_label("Words to find").fill("wood review")
+    page.wait_for_timeout(200)  # lets the held request reach the route
+    assert len(held) == 1 and page.locator("#search-results li").count() == 0
+    held[0].continue_()
+    page.locator("#search-results li a").first.wait_for()
+    assert "1 article found" in page.locator("#search-status").inner_text()
+    page.context.close()
+
+
 def test_search_page_explains_itself_without_javascript(browser: Any, live: str) -> None:
     page = new_page(browser, java_script_enabled=False)
     page.goto(f"{live}/search.html")

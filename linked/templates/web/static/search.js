@@ -40,7 +40,8 @@
   }
 
   function ready() {
-    var q = new URLSearchParams(window.location.search).get("q") || "";
+    // Words typed while search.json was loading count too, not only ?q= in the address.
+    var q = new URLSearchParams(window.location.search).get("q") || input.value;
     if (q) { input.value = q; show(q); }
     input.addEventListener("input", function () { show(input.value); });
     form.addEventListener("submit", function (event) {
