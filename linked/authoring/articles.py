@@ -67,14 +67,22 @@ class EditionFields:
     welcome: str = ""
 
 
-def split(text: str) -> tuple[dict[str, Any], str] | None:
-    """A file's front matter and body, or None when the front matter cannot be read."""
+def fenced(text: str) -> tuple[list[str], int] | None:
+    """A file's lines and the index of the line that closes its front matter, or None
+    when it has no ``---`` … ``---`` (or ``...``) block at the top."""
     lines = text.replace("\r\n", "\n").split("\n")
     if not lines or lines[0].strip() != "---":
         return None
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-    if end is None:
+    return None if end is None else (lines, end)
+
+
+def split(text: str) -> tuple[dict[str, Any], str] | None:
+    """A file's front matter and body, or None when the front matter cannot be read."""
+    found = fenced(text)
+    if found is None:
         return None
+    lines, end = found
     try:
         meta = yaml.load("\n".join(lines[1:end]), Loader=_TextLoader)
     except yaml.YAMLError:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from linked.authoring.articles import fenced
 from linked.errors import Problem
 
 #: The field for a problem that is about the file as a whole.
@@ -20,12 +21,10 @@ WHOLE_FILE = "file"
 
 def _layout(text: str) -> tuple[dict[str, int], list[dict[str, str]], int] | None:
     """Each front-matter key's line, the ``links`` items, and the first line after it."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    if not lines or lines[0].strip() != "---":
+    found = fenced(text)
+    if found is None:
         return None
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-    if end is None:
-        return None
+    lines, end = found
     try:
         node = yaml.compose("\n".join(lines[1:end]), Loader=yaml.SafeLoader)
         meta = yaml.safe_load("\n".join(lines[1:end]))
