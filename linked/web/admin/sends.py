@@ -27,7 +27,15 @@ from linked.delivery.plan import load_content
 from linked.delivery.service import StatusReport
 from linked.errors import LinkedError
 from linked.web.admin.auth import Editor, Sender
-from linked.web.admin.render import PREFIX, Refused, Viewer, console_of, reading, see_other
+from linked.web.admin.render import (
+    PREFIX,
+    Refused,
+    Viewer,
+    console_of,
+    reading,
+    see_other,
+    sentence,
+)
 from linked.web.state import engine_of, in_transaction
 
 #: The email as sent may hold anything an edition held: no script runs, nothing is fetched
@@ -126,8 +134,7 @@ def routes(api: APIRouter) -> None:
         try:
             result = await run_in_threadpool(work, engine, send.edition)
         except LinkedError as exc:
-            text = str(exc)
-            raise Refused(409, "Nothing was changed", f"{text[:1].upper()}{text[1:]}.") from exc
+            raise Refused(409, "Nothing was changed", sentence(exc)) from exc
         detail = f"{result} row(s) re-queued" if action == "retry" else None
 
         def record(session: Session) -> None:
