@@ -23,7 +23,7 @@ from linked.errors import LinkedError
 from linked.preview.draft import preview_draft
 from linked.preview.page import Preview
 from linked.web.admin.auth import Editor, form_values
-from linked.web.admin.editing import change, edition_url
+from linked.web.admin.editing import edition_url, save_file
 from linked.web.admin.folders import edition_folder
 from linked.web.admin.render import (
     HEADERS,
@@ -142,14 +142,8 @@ def routes(api: APIRouter) -> None:
         values = await form_values(request)
         text = posted_text(values, files.read(path).text)
         try:
-            await change(
-                request,
-                viewer,
-                "article.save",
-                f"edition:{slug}",
-                lambda: files.write(path, text, values.get("version", "")),
-                lambda session, _v: revisions.record_file(session, viewer.actor, path, "save"),
-                name,
+            await save_file(
+                request, viewer, slug, path, text, values.get("version", ""), "article.save", name
             )
         except Conflict as exc:
             return await editor(
@@ -229,13 +223,14 @@ def routes(api: APIRouter) -> None:
             raise Refused(409, "Nothing was changed", "That revision has no text to restore.")
         text = found.text
         try:
-            await change(
+            await save_file(
                 request,
                 viewer,
+                slug,
+                path,
+                text,
+                values.get("version", ""),
                 "article.restore",
-                f"edition:{slug}",
-                lambda: files.write(path, text, values.get("version", "")),
-                lambda session, _v: revisions.record_file(session, viewer.actor, path, "restore"),
                 f"{name} revision {revision_id}",
             )
         except Conflict as exc:

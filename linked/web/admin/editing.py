@@ -12,6 +12,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from linked.accounts import audit
+from linked.authoring import files, revisions
 from linked.authoring.files import Conflict
 from linked.errors import LinkedError, Problem
 from linked.web.admin.render import PREFIX, Refused, Viewer, sentence
@@ -54,6 +55,30 @@ async def change(
 
     await in_transaction(request, rows)
     return result
+
+
+async def save_file(
+    request: Request,
+    viewer: Viewer,
+    slug: str,
+    path: Path,
+    text: str,
+    version: str,
+    action: str,
+    detail: str | None = None,
+) -> str:
+    """Write one edition file if it is still at ``version`` (else :class:`Conflict`), as a
+    revision and an audit event ``action`` (``article.save``: the revision is a "save")."""
+    kind = action.rsplit(".", 1)[-1]
+    return await change(
+        request,
+        viewer,
+        action,
+        f"edition:{slug}",
+        lambda: files.write(path, text, version),
+        lambda session, _version: revisions.record_file(session, viewer.actor, path, kind),
+        detail,
+    )
 
 
 def problem_line(problem: Problem, root: Path) -> str:

@@ -20,7 +20,7 @@ from linked.authoring.status import EditionState, edition_states
 from linked.edition.loader import EDITION_FILE
 from linked.errors import LinkedError
 from linked.web.admin.auth import Editor, form_values
-from linked.web.admin.editing import change, edition_url
+from linked.web.admin.editing import change, edition_url, save_file
 from linked.web.admin.folders import edition_folder
 from linked.web.admin.render import Refused, Viewer, console_of, reading, see_other, sentence
 from linked.web.state import settings_of
@@ -173,14 +173,7 @@ def routes(api: APIRouter) -> None:
             )
             text = articles.edition_text(mine, files.read(path).text)
         try:
-            await change(
-                request,
-                viewer,
-                "edition.save",
-                f"edition:{slug}",
-                lambda: files.write(path, text, version),
-                lambda session, _v: revisions.record_file(session, viewer.actor, path, "save"),
-            )
+            await save_file(request, viewer, slug, path, text, version, "edition.save")
         except Conflict as exc:
             return await _edition_page(
                 request, viewer, slug, status_code=409, conflict=exc, mine=mine
