@@ -19,10 +19,8 @@ import asyncio
 import os
 import re
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,9 @@ import httpx
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_console import PASSWORD, report, sign_in, timed
 
 from linked.accounts import service
 from linked.accounts.audit import Actor
@@ -38,29 +39,8 @@ from linked.db.migrate import upgrade
 from linked.settings import load_settings
 from linked.web.app import create_app
 
-PASSWORD = "benchmark passphrase 1"
 EXAMPLE = Path(__file__).resolve().parent.parent / "editions" / "2021-05"
 ARTICLE = "/admin/editions/2021-05/articles/06-prevent.md"
-
-
-def report(name: str, timings: list[float]) -> None:
-    timings = sorted(timings)
-    p95 = timings[max(int(len(timings) * 0.95) - 1, 0)]
-    print(f"{name:<40} median {statistics.median(timings):7.1f} ms  p95 {p95:7.1f} ms")
-
-
-async def timed(
-    client: httpx.AsyncClient, runs: int, method: str, path: str, **kw: Any
-) -> list[float]:
-    timings = []
-    for n in range(runs + 3):
-        start = time.perf_counter()
-        response = await client.request(method, path, **kw)
-        elapsed = (time.perf_counter() - start) * 1000
-        assert response.status_code == 200, (path, response.status_code, response.text[:300])
-        if n >= 3:  # warm-up
-            timings.append(elapsed)
-    return timings
 
 
 async def run(args: Any) -> None:
@@ -75,13 +55,7 @@ async def run(args: Any) -> None:
             session.commit()
         transport = httpx.ASGITransport(app=app, client=("192.0.2.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            page = await client.get("/admin/login")
-            token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-            assert token
-            await client.post(
-                "/admin/login",
-                data={"email": "bench@example.org", "password": PASSWORD, "csrf": token.group(1)},
-            )
+            await sign_in(client, "bench@example.org")
             editor = (await client.get(ARTICLE)).text
             csrf = re.search(r'name="csrf-token" content="([^"]+)"', editor)
             assert csrf
