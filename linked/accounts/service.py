@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
@@ -31,6 +30,10 @@ def email_key(email: str) -> tuple[str, str]:
     text = email.strip()
     if not text or len(text) > 254:
         raise LinkedError("an email address of at most 254 characters is required")
+    # Imported here: its patterns cost ~15 ms, which commands that read no address
+    # (linked send, linked check) need not pay at start-up.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         address = validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:

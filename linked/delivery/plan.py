@@ -12,12 +12,11 @@ import json
 from dataclasses import asdict
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from linked.compose.composer import ComposedEmail
+from linked.db import upsert
 from linked.delivery.models import Delivery, DeliveryState, Send, SendStatus, utcnow
-from linked.errors import LinkedError
 from linked.subscribers.models import Subscriber, SubscriberStatus
 
 T = Delivery.__table__  # type: ignore[attr-defined]
@@ -87,14 +86,7 @@ def plan_send(
     ).where(SUB.c.status == SubscriberStatus.confirmed)
     columns = ["edition", "subscriber_id", "email", "state", "attempts", "permanent", "updated_at"]
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        statement: sa.Executable = (
-            sqlite.insert(T).from_select(columns, source).on_conflict_do_nothing()
-        )
-    elif dialect == "postgresql":
-        statement = postgresql.insert(T).from_select(columns, source).on_conflict_do_nothing()
-    else:  # pragma: no cover - make_engine only builds these two
-        raise LinkedError(f"sending needs SQLite or PostgreSQL, not {dialect}")
+    statement = upsert.insert(T, dialect).from_select(columns, source).on_conflict_do_nothing()
     count = sa.select(sa.func.count()).where(T.c.edition == edition_slug)
     before = int(session.execute(count).scalar_one())
     session.execute(statement)

@@ -12,9 +12,8 @@ import functools
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from linked.db import upsert
 from linked.subscribers.models import ConsentEvent, RateCounter, Subscriber
 
 SUBSCRIBER: sa.Table = Subscriber.__table__  # type: ignore[attr-defined]
@@ -72,11 +71,10 @@ def count_action(dialect: str) -> Any:
     the limit is reached. Parameters: ``p_bucket``, ``p_key``, ``p_now``, ``p_since``
     (window start that has expired), ``p_limit``.
     """
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = sa.bindparam("p_now", type_=_WHEN)
     expired = COUNTER.c.window_start <= sa.bindparam("p_since", type_=_WHEN)
     return (
-        insert(COUNTER)
+        upsert.insert(COUNTER, dialect)
         .values(
             bucket=sa.bindparam("p_bucket"), key=sa.bindparam("p_key"), window_start=now, used=1
         )
