@@ -2,28 +2,23 @@
 
 The starter (package data under ``linked/starter/``) holds one example edition, an example
 subscribers CSV and a note on overriding templates; ``linked.toml`` is written from the
-:class:`~linked.settings.Settings` model itself, every setting commented out with its
-description, default and variable, so the file never drifts from what Linked reads.
+:class:`~linked.settings.Settings` model itself (:mod:`linked.settings_reference`), every
+setting commented out with its description, variable and default, so the file never drifts
+from what Linked reads.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import textwrap
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
-
-from pydantic import AliasChoices
-from pydantic.fields import FieldInfo
 
 from linked.errors import LinkedError
-from linked.settings import CONFIG_FILE, Settings
+from linked.settings import CONFIG_FILE
+from linked.settings_reference import entries, toml_value
 
-#: Settings that are not written to linked.toml: the root is where the file is.
-NOT_IN_FILE = frozenset({"root"})
 #: Starter files whose names would be hidden or ignored as package data.
 RENAMED = {"gitignore": ".gitignore"}
 WIDTH = 92
@@ -35,44 +30,19 @@ _HEADER = """\
 """
 
 
-def toml_key(name: str, field: FieldInfo) -> str:
-    """The name a setting has in linked.toml (``from`` for ``from_address``)."""
-    alias = field.validation_alias
-    if isinstance(alias, AliasChoices):
-        for choice in alias.choices:
-            if isinstance(choice, str) and not choice.startswith("LINKED_"):
-                return choice
-    return name
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string is JSON's
-
-
 def settings_toml() -> str:
-    """linked.toml with every setting commented: description, default, variable."""
+    """linked.toml with every setting commented: description, variable, default."""
     lines = [_HEADER]
-    for name, field in Settings.model_fields.items():
-        if name in NOT_IN_FILE:
-            continue
-        key = toml_key(name, field)
-        about = field.description or name.replace("_", " ").capitalize()
-        default = field.get_default(call_default_factory=True)
-        variable = f"LINKED_{key.upper()}"
-        unset = " Unset by default." if default is None else ""
+    for entry in entries():
         lines += textwrap.wrap(
-            f"{about}.{unset} Variable: {variable}.",
+            f"{entry.description}. Variable: {entry.variable}.",
             width=WIDTH,
             initial_indent="# ",
             subsequent_indent="# ",
+            break_on_hyphens=False,
         )
-        lines += [f"# {key} = {_toml_value('' if default is None else default)}", ""]
+        default = "" if entry.default is None else entry.default
+        lines += [f"# {entry.key} = {toml_value(default)}", ""]
     return "\n".join(lines)
 
 

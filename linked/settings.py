@@ -32,72 +32,128 @@ class Settings(BaseSettings):
         env_prefix="LINKED_", extra="forbid", frozen=True, populate_by_name=True
     )
 
-    root: Path = Field(default=Path("."), description="Project root (editions/, templates/, …)")
+    root: Path = Field(
+        default=Path("."),
+        description="The project folder (editions/, templates/, subscribers/, linked.toml); "
+        "chosen with linked --root",
+    )
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default SQLite file under subscribers/"
+        default=None,
+        description="Where subscribers, sends and console accounts are kept, as an SQLAlchemy "
+        "URL such as postgresql+psycopg://user:pass@host/linked. Unset: a SQLite file, "
+        "subscribers/linked.db",
     )
     smtp_url: str | None = Field(
         default=None,
-        description="smtp://[user:pass@]host:port, smtp+starttls://…, smtps://…; unset = outbox/",
+        description="The mail relay: smtp+starttls://user:pass@host:587, "
+        "smtps://user:pass@host:465 or smtp://host:25, with the password percent-encoded "
+        "(the operator's guide shows how). Unset: nothing is sent; each message is written to "
+        "outbox/ as an .eml file",
     )
     smtp_ca_file: Path | None = Field(
         default=None,
-        description="PEM file of the CA that signed the relay's certificate; added to the "
-        "system's trusted roots",
+        description="PEM file of the certificate authority that signed the relay's certificate "
+        "(an internal CA, or a self-signed relay's own certificate), added to the system's "
+        "trusted roots so public relays keep working. Unset: the system's trusted roots only",
     )
     smtp_tls_verify: bool = Field(
         default=True,
-        description="Check the relay's TLS certificate and name; false only for tests (warns)",
+        description="Check the relay's TLS certificate and name. With false neither is checked, "
+        "so anyone on the path could read the password and every message: for tests only, "
+        "and Linked warns on every send (use smtp_ca_file instead)",
     )
     smtp_helo_name: str | None = Field(
         default=None,
-        description="Name Linked greets the relay with (EHLO); default this host's fully "
-        "qualified name, else the From address's domain",
+        description="The name Linked greets the relay with (EHLO); some relays refuse "
+        "localhost. Unset: this host's fully qualified name, else the From address's domain",
     )
     base_url: str = Field(
-        default="http://localhost:8000", description="Public URL of the archive and links"
+        default="http://localhost:8000",
+        description="The public address of the archive and web app, starting http:// or "
+        "https://; every link and image in a message points under it",
     )
-    secret_key: str | None = Field(default=None, description="Signs confirm/unsubscribe tokens")
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs the confirm and unsubscribe links in every mail; changing or losing "
+        "it breaks the links already sent. Unset: a random key made once and kept in "
+        "subscribers/.secret_key (back it up)",
+    )
     from_address: str = Field(
         default="Linked <bulletin@localhost>",
         # DESIGN.md names it LINKED_FROM (env) and `from` (linked.toml).
         validation_alias=AliasChoices("LINKED_FROM", "from", "from_address"),
-        description="From header: 'Name <address>'",
+        description="The From header of every message, as Name <address>, at a domain of your "
+        "own (sending over SMTP refuses the default's localhost)",
     )
-    timezone: str = Field(default="Europe/London", description="Zone for naive times")
+    timezone: str = Field(
+        default="Europe/London",
+        description="The time zone, such as Europe/London, of times given without one "
+        "(linked schedule --at, the console) and of times shown",
+    )
     allow_local_links: bool = Field(
         default=False,
-        description="Send over SMTP even while base_url or From points at this computer "
-        "(tests against a local server only)",
+        description="Send over SMTP even while base_url is http:// or at localhost, or the From "
+        "address is not at a real domain (otherwise refused; the outbox is always allowed). "
+        "For tests against a local mail server; linked --allow-local-links sets it for one "
+        "command",
     )
 
     # The bulletin's identity, shown in the email header and footer and on archive pages.
-    bulletin_name: str = "Linked"
-    organisation: str = "Durham Safeguarding Children Partnership"
-    contact: str = "Durham Safeguarding Children Partnership Business Unit · dscp@durham.gov.uk"
-    logo_alt: str = "Durham Safeguarding Children Partnership"
-    list_id: str | None = Field(default=None, description="List-Id; default from base_url")
+    bulletin_name: str = Field(
+        default="Linked",
+        description="The bulletin's name: in page titles, the subjects of confirmation and "
+        "welcome mails, and the List-Id header",
+    )
+    organisation: str = Field(
+        default="Durham Safeguarding Children Partnership",
+        description="Who publishes the bulletin: in every message's header and footer and on "
+        "the archive pages",
+    )
+    contact: str = Field(
+        default="Durham Safeguarding Children Partnership Business Unit · dscp@durham.gov.uk",
+        description="How readers reach the publisher (a team and an email address), in every "
+        "message's footer",
+    )
+    logo_alt: str = Field(
+        default="Durham Safeguarding Children Partnership",
+        description="The logo's text alternative in messages and on archive pages, read out by "
+        "screen readers and shown when images are off",
+    )
+    list_id: str | None = Field(
+        default=None,
+        description="The List-Id header, which mail programs use to group and filter the "
+        "bulletin. Unset: the bulletin name and base_url's host, e.g. linked.news.example.org",
+    )
     unsubscribe_mailto: str | None = Field(
-        default=None, description="Address for the mailto: List-Unsubscribe (optional)"
+        default=None,
+        description="An address also offered in the List-Unsubscribe header, for unsubscribing "
+        "by email (someone must act on what arrives there). Unset: only the one-click web link",
     )
 
     # Subscribers and double opt-in.
     confirm_token_days: int = Field(
-        default=7, ge=1, le=365, description="Days a confirmation link stays valid"
+        default=7,
+        ge=1,
+        le=365,
+        description="Days a confirmation link stays valid (unsubscribe links never expire)",
     )
-    send_welcome: bool = Field(default=True, description="Send a welcome mail after confirming")
+    send_welcome: bool = Field(
+        default=True, description="Send a welcome mail when a subscriber confirms"
+    )
     subscribe_limit_per_ip: int = Field(
-        default=10, ge=1, description="Subscribe requests accepted per IP address per hour"
+        default=10, ge=1, description="Subscribe requests accepted from one IP address per hour"
     )
     confirm_mail_limit: int = Field(
-        default=3, ge=1, description="Confirmation mails sent per address per day"
+        default=3, ge=1, description="Confirmation mails sent to one address per day"
     )
 
     # The web app behind a reverse proxy (see linked.web.proxies).
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
-        description="Proxy addresses (or networks) whose X-Forwarded-For is believed; "
-        "comma-separated; default none",
+        description="Reverse proxies (addresses or networks) whose X-Forwarded-For header is "
+        "believed, so limits and the consent log see the reader's address: a list in "
+        "linked.toml, comma-separated in the variable (10.0.0.2,10.1.0.0/16). Default none; a "
+        "proxy on the same host needs only linked serve --proxy-headers",
     )
 
     @field_validator("trusted_proxies", mode="before")
@@ -181,80 +237,138 @@ class Settings(BaseSettings):
         return f"{self.bulletin_name.lower().replace(' ', '-')}.{host}"
 
     # Delivery: the SMTP pool, rate limits, retries and signing (see linked.delivery).
-    smtp_pool_size: int = Field(default=10, ge=1, le=200, description="Open SMTP connections")
-    smtp_max_per_connection: int = Field(
-        default=100, ge=1, description="Messages per SMTP connection before it is reopened"
+    smtp_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="Connections to the relay each sending process keeps open at once",
     )
-    rate_per_second: float = Field(default=0, ge=0, description="Messages per second; 0 = no limit")
-    rate_per_hour: float = Field(default=0, ge=0, description="Messages per hour; 0 = no limit")
+    smtp_max_per_connection: int = Field(
+        default=100,
+        ge=1,
+        description="Messages sent over one connection before it is closed and reopened",
+    )
+    rate_per_second: float = Field(
+        default=0,
+        ge=0,
+        description="Most messages sent per second, across all connections of all workers; "
+        "0 = no limit",
+    )
+    rate_per_hour: float = Field(
+        default=0,
+        ge=0,
+        description="Most messages sent per hour, across all connections of all workers; "
+        "0 = no limit",
+    )
     max_attempts: int = Field(
-        default=5, ge=1, description="Tries per recipient on temporary (4xx) failures"
+        default=5,
+        ge=1,
+        description="Tries per recipient while the relay answers with a temporary (4xx) "
+        "failure; after the last, the recipient is marked failed",
     )
     retry_base_seconds: float = Field(
-        default=60, gt=0, description="First retry delay; doubles with each attempt"
+        default=60,
+        gt=0,
+        description="Seconds before the first retry after a temporary failure; the wait "
+        "doubles with each attempt",
     )
     lease_seconds: float = Field(
-        default=300, gt=0, description="How long a worker's claim on a recipient lasts unrenewed"
+        default=300,
+        gt=0,
+        description="Seconds a worker's claim on a recipient lasts unrenewed; if the worker "
+        "dies, another takes the recipient over after this",
     )
     webhook_secret: str | None = Field(
-        default=None, description="Bearer token required by POST /webhooks/bounce"
+        default=None,
+        description="The bearer token that reports to POST /webhooks/bounce must carry. "
+        "Unset: that address refuses every report",
     )
     # Bounces and complaints from the return mailbox (see linked.bounces).
     bounce_address: str | None = Field(
         default=None,
-        description="Return mailbox, e.g. bounces@example.org; set = VERP envelope senders",
+        description="The return mailbox, e.g. bounces@example.org: each message's envelope "
+        "sender becomes bounces+<signed delivery token>@example.org (VERP), so a bounce names "
+        "its delivery. Unset: the envelope sender is the From address",
     )
     bounce_imap_url: str | None = Field(
         default=None,
-        description="imaps://user:pass@host[:port]/INBOX or imap://… (STARTTLS when offered)",
+        description="The mailbox linked bounces fetch reads: imaps://user:pass@host[:port]/INBOX, "
+        "or imap://… (STARTTLS when offered). Unset: bounces are not fetched",
     )
     bounce_imap_ca_file: str | None = Field(
-        default=None, description="CA bundle to trust for the IMAP server (default: system's)"
+        default=None,
+        description="PEM file of the certificate authorities to trust for the IMAP server, "
+        "instead of the system's. Unset: the system's CA bundle",
     )
     bounce_poll_minutes: float = Field(
-        default=5, gt=0, description="How often `linked serve`/`linked worker` fetch bounces"
+        default=5,
+        gt=0,
+        description="Minutes between bounce fetches by linked serve and linked worker (one "
+        "fetcher at a time)",
     )
     bounce_processed_folder: str = Field(
-        default="Processed", description="IMAP folder handled bounces are moved to"
+        default="Processed", description="The IMAP folder handled bounces are moved to"
     )
     bounce_delete_processed: bool = Field(
-        default=False, description="Delete handled bounces instead of moving them"
+        default=False,
+        description="Delete handled bounces instead of moving them to bounce_processed_folder",
     )
     soft_bounce_limit: int = Field(
-        default=3, ge=1, description="Soft bounces on distinct sends within 30 days = bounced"
+        default=3,
+        ge=1,
+        description="Soft bounces, on distinct sends within 30 days, that make a subscriber "
+        "bounced (sent nothing more)",
     )
-    dkim_selector: str | None = Field(default=None, description="DKIM selector; unset = no DKIM")
+    dkim_selector: str | None = Field(
+        default=None,
+        description="The DKIM selector: the public key is published at "
+        "selector._domainkey.domain in DNS. Needs dkim_private_key_path. Unset: messages are "
+        "not DKIM-signed",
+    )
     dkim_private_key_path: Path | None = Field(
-        default=None, description="PEM private key for DKIM signing"
+        default=None,
+        description="PEM file of the private key messages are DKIM-signed with. Needs "
+        "dkim_selector. Unset: no DKIM signature",
     )
     dkim_domain: str | None = Field(
-        default=None, description="DKIM d= domain; default the From address's domain"
+        default=None,
+        description="The domain (d=) messages are DKIM-signed for. Unset: the From address's "
+        "domain",
     )
 
     # Scheduling and `linked serve` (see linked.scheduler and linked.server).
     schedule_grace_hours: float = Field(
         default=6,
         gt=0,
-        description="A scheduled send missed by at most this long still starts; later = reported",
+        description="Hours a scheduled send may be missed by (Linked was not running) and "
+        "still start; missed by longer, it is reported, not sent",
     )
     worker_poll_seconds: float = Field(
-        default=2, gt=0, description="How often `linked serve` looks for sends to deliver"
+        default=2,
+        gt=0,
+        description="Seconds between looks by linked serve and linked worker for sends to "
+        "deliver and queued confirmation mails",
     )
 
     # The console at /admin/ (see linked.accounts and linked.web.admin).
     console_idle_minutes: int = Field(
-        default=30, ge=1, description="A console session ends after this long unused"
+        default=30, ge=1, description="Minutes a console session may go unused before it ends"
     )
     console_session_hours: float = Field(
-        default=12, gt=0, description="A console session ends this long after sign-in, used or not"
+        default=12,
+        gt=0,
+        description="Hours after sign-in that a console session ends, used or not",
     )
     sign_in_limit: int = Field(
         default=10,
         ge=1,
-        description="Failed sign-ins per address (and 5x that per IP) in 15 min before 429",
+        description="Failed console sign-ins per address (and five times as many per IP "
+        "address) in 15 minutes before sign-in is refused for a while (429)",
     )
     require_totp: bool = Field(
-        default=False, description="Every console account must use a second factor (TOTP)"
+        default=False,
+        description="Every console account must sign in with a code from an authenticator app "
+        "(TOTP) as well as its password",
     )
     send_requires_approval: bool = Field(
         default=True,
@@ -264,10 +378,14 @@ class Settings(BaseSettings):
 
     # Retention (storage limitation), run daily by `linked serve` and `linked worker`.
     pending_days: int = Field(
-        default=30, ge=1, description="Sign-ups never confirmed are deleted after this many days"
+        default=30,
+        ge=1,
+        description="Days after which sign-ups never confirmed are deleted",
     )
     delivery_log_days: int = Field(
-        default=400, ge=1, description="Delivery rows lose their address after this many days"
+        default=400,
+        ge=1,
+        description="Days after which delivery records lose the recipient's address",
     )
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from linked.check import check_edition
 from linked.errors import LinkedError
-from linked.project import NOT_IN_FILE, init_project, settings_toml, toml_key
+from linked.project import init_project, settings_toml
 from linked.settings import CONFIG_FILE, Settings, load_settings
+from linked.settings_reference import NOT_IN_FILE, toml_key
 from tests.fixtures.project import run_linked
 
 SETTING_LINE = re.compile(r"^# ([a-z_]+) = (.*)$")

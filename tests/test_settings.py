@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from linked.errors import LinkedError
-from linked.settings import load_settings
+from linked.settings import Settings, load_settings
 
 
 def test_embedded_defaults(project: Path) -> None:
@@ -39,3 +39,12 @@ def test_unknown_keys_and_bad_values_are_reported(project: Path) -> None:
     (project / "linked.toml").write_text('tiemzone = "UTC"\n')
     with pytest.raises(LinkedError, match="setting 'tiemzone'"):
         load_settings(project)
+
+
+def test_every_setting_is_described_and_says_what_unset_means() -> None:
+    # linked.toml's comments and docs/settings.md are written from these descriptions.
+    for name, field in Settings.model_fields.items():
+        assert field.description, name
+        assert not field.description.endswith("."), name  # the writers end the sentence
+        if field.default is None:
+            assert "Unset:" in field.description, name
