@@ -347,8 +347,8 @@ class DeliveryRun:
                         return Outcome("temporary", exc.reply, exc.code)
                 elif exc.limited:
                     self._note_pacing()
-                elif self.progress.waiting != exc.reply:
-                    self.progress.waiting = f"SMTP server unreachable: {exc.reply}"
+                elif self.progress.waiting != (waiting := f"SMTP server unreachable: {exc.reply}"):
+                    self.progress.waiting = waiting
                     self._report()
                 continue
             except Throttled as exc:
