@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from linked.delivery import store
+from linked.delivery.models import SendStatus
 from linked.delivery.plan import plan_send
 from linked.delivery.pool import SMTPPool
 from linked.delivery.progress import Progress
@@ -243,7 +244,7 @@ async def test_pause_stops_between_messages_and_resume_sends_the_rest_once(
 
     def pause_at_ten(progress: Progress) -> None:
         if progress.sent >= 10:
-            store.set_send_status(engine, EDITION, "paused")
+            store.set_send_status(engine, EDITION, SendStatus.paused)
 
     pool = SMTPPool(SMTPURL.parse(faulty_smtp.url), size=2)
     status = await deliver(
@@ -261,7 +262,7 @@ async def test_pause_stops_between_messages_and_resume_sends_the_rest_once(
     assert states["sent"] + states["queued"] == 80
     assert sum(faulty_smtp.handler.delivered_to().values()) == states["sent"]
 
-    store.set_send_status(engine, EDITION, "running")
+    store.set_send_status(engine, EDITION, SendStatus.running)
     assert await _send(settings, engine, faulty_smtp) == "done"
     assert faulty_smtp.handler.delivered_to() == Counter(
         {f"reader{i}@example.net": 1 for i in range(80)}

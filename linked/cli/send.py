@@ -104,26 +104,29 @@ def _summary(result: service.SendResult, mode: Mode = Mode()) -> None:
             }
         )
         return
+    from linked.delivery.models import SendStatus  # the database stack: only once a send ran
+
     if not mode.bar:
-        follow = {
-            "paused": f". Continue with: linked resume {result.edition}",
-            "running": f". Follow with: linked status {result.edition} --follow",
-        }.get(result.status, "")
-        if result.status in ("done", "paused", "running"):
-            status = "queued" if result.status == "running" else result.status
-            log_line("INFO", f"{status} {result.edition}: {counts or 'nothing to send'}{follow}")
+        hints: dict[str, str] = {
+            SendStatus.paused: f". Continue with: linked resume {result.edition}",
+            SendStatus.running: f". Follow with: linked status {result.edition} --follow",
+        }
+        follow = hints.get(result.status, "")
+        if result.status in (SendStatus.done, SendStatus.paused, SendStatus.running):
+            shown = "queued" if result.status == SendStatus.running else result.status
+            log_line("INFO", f"{shown} {result.edition}: {counts or 'nothing to send'}{follow}")
         else:
             log_line("INFO", "Nothing sent.")
         return
-    if result.status == "done":
+    if result.status == SendStatus.done:
         console.print(f"[green]done[/] {result.edition}: {counts}", markup=True)
-    elif result.status == "paused":
+    elif result.status == SendStatus.paused:
         console.print(
             f"[yellow]paused[/] {result.edition}: {counts}. "
             f"Continue with: linked resume {result.edition}",
             markup=True,
         )
-    elif result.status == "running":
+    elif result.status == SendStatus.running:
         console.print(
             f"[green]queued[/] {result.edition}: {counts}. Workers deliver it; "
             f"follow with: linked status {result.edition} --follow",

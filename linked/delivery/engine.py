@@ -135,12 +135,12 @@ class DeliveryRun:
 
     # The run ---------------------------------------------------------------
 
-    async def run(self) -> str:
+    async def run(self) -> SendStatus:
         """Send until no row is left to send (``done``) or the send is paused (``paused``)."""
-        if await asyncio.to_thread(store.send_status, self.db, self.edition) == "paused":
-            return SendStatus.paused.value
+        if await asyncio.to_thread(store.send_status, self.db, self.edition) == SendStatus.paused:
+            return SendStatus.paused
         await asyncio.to_thread(store.recover, self.db, self.edition)
-        await asyncio.to_thread(store.set_send_status, self.db, self.edition, "running")
+        await asyncio.to_thread(store.set_send_status, self.db, self.edition, SendStatus.running)
         await self._load_counts()
         self._report()
         feeder = asyncio.create_task(self._feed(), name="feeder")
@@ -170,8 +170,8 @@ class DeliveryRun:
             await asyncio.to_thread(store.set_pacing, self.db, self.edition, self.pacing())
         if self.refused is not None:
             raise self.refused
-        if result == SendStatus.done.value:
-            await asyncio.to_thread(store.set_send_status, self.db, self.edition, "done")
+        if result == SendStatus.done:
+            await asyncio.to_thread(store.set_send_status, self.db, self.edition, SendStatus.done)
         return result
 
     async def _load_counts(self) -> Counter[str]:
@@ -206,7 +206,7 @@ class DeliveryRun:
 
     # Feeder: claims batches and decides when the send is done --------------
 
-    async def _feed(self) -> str:
+    async def _feed(self) -> SendStatus:
         options = self.options
         while not self.paused:
             jobs = await asyncio.to_thread(
@@ -226,7 +226,7 @@ class DeliveryRun:
             left = sum(counts[s] for s in ("queued", "sending", "deferred"))
             if left == 0:
                 self._report()
-                return SendStatus.done.value
+                return SendStatus.done
             due = await asyncio.to_thread(store.next_due, self.db, self.edition)
             wait = options.poll_seconds
             if due is not None and not counts["queued"] and not counts["sending"]:
@@ -235,7 +235,7 @@ class DeliveryRun:
                 self._report()
             await self._sleep(min(wait, 60.0))
         await self._queue.join()
-        return SendStatus.paused.value
+        return SendStatus.paused
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, waking early if the send is paused."""
@@ -419,7 +419,7 @@ class DeliveryRun:
                 await asyncio.to_thread(store.set_pacing, self.db, self.edition, pacing)
                 written = pacing
             status = await asyncio.to_thread(store.send_status, self.db, self.edition)
-            if status == SendStatus.paused.value:
+            if status == SendStatus.paused:
                 self.paused = True
             if time.monotonic() - renewed > self.options.lease_seconds / 3:
                 await asyncio.to_thread(

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-from linked.delivery.models import Delivery, DeliveryState, Send, utcnow
+from linked.delivery.models import Delivery, DeliveryState, Send, SendStatus, utcnow
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.subscribers.service import record_bounce
 
@@ -513,21 +513,21 @@ def errors_by_reply(engine: Engine, edition: str, limit: int = 10) -> list[tuple
     return [(str(s), str(r or "(no reply)"), int(n)) for s, r, n in rows]
 
 
-def send_status(engine: Engine, edition: str) -> str | None:
+def send_status(engine: Engine, edition: str) -> SendStatus | None:
     """The ``send.status`` of an edition, or None when it has no send."""
     with engine.connect() as conn:
         value = conn.execute(sa.select(S.c.status).where(S.c.edition == edition)).scalar()
-    return str(value) if value is not None else None
+    return SendStatus(value) if value is not None else None
 
 
-def set_send_status(engine: Engine, edition: str, status: str) -> bool:
+def set_send_status(engine: Engine, edition: str, status: SendStatus) -> bool:
     """Set ``send.status``; stamps ``started_at``/``finished_at``. False when there is no send."""
     now = utcnow()
     values: dict[str, object] = {"status": status, "updated_at": now}
-    if status == "running":
+    if status == SendStatus.running:
         values["started_at"] = sa.func.coalesce(S.c.started_at, now)
         values["finished_at"] = None
-    elif status == "done":
+    elif status == SendStatus.done:
         values["finished_at"] = now
     with engine.begin() as conn:
         result = conn.execute(S.update().where(S.c.edition == edition).values(**values))

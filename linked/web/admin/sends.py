@@ -22,7 +22,7 @@ from linked.accounts import audit
 from linked.authoring.approval import target
 from linked.compose.composer import ComposedEmail
 from linked.delivery import service as delivery
-from linked.delivery.models import Send
+from linked.delivery.models import Send, SendStatus
 from linked.delivery.plan import load_content
 from linked.delivery.service import StatusReport
 from linked.errors import LinkedError
@@ -84,7 +84,7 @@ class Progress:
 
     @property
     def finished(self) -> bool:
-        return self.report.status == "done"
+        return self.report.status == SendStatus.done
 
 
 async def _send(request: Request, send_id: int) -> Send:
