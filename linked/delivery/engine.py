@@ -57,7 +57,7 @@ from linked.delivery.pool import ConnectionFailure, Lane, SMTPPool
 from linked.delivery.progress import Progress
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.recorder import Batch, Recorder
-from linked.delivery.store import Job, Outcome
+from linked.delivery.store import Job, Outcome, OutcomeKind
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
 from linked.transport import SessionRefused, Throttled, Transport, TransportError
@@ -73,7 +73,7 @@ def failed(exc: Exception) -> Outcome:
     reason = str(exc) if isinstance(exc, LinkedError) else f"{type(exc).__name__}: {exc}"
     if not reason.startswith("not sent"):
         reason = f"not sent: {reason}"
-    return Outcome("permanent", reason)
+    return Outcome(OutcomeKind.permanent, reason)
 
 
 @dataclass
@@ -344,7 +344,7 @@ class DeliveryRun:
                 if exc.during_message:
                     drops += 1
                     if drops >= MAX_DROPS:
-                        return Outcome("temporary", exc.reply, exc.code)
+                        return Outcome(OutcomeKind.temporary, exc.reply, exc.code)
                 elif exc.limited:
                     self._note_pacing()
                 elif self.progress.waiting != (waiting := f"SMTP server unreachable: {exc.reply}"):
@@ -355,13 +355,13 @@ class DeliveryRun:
                 throttles += 1
                 if throttles >= MAX_THROTTLES:
                     pace.other()
-                    return Outcome("temporary", exc.reply, exc.code)
+                    return Outcome(OutcomeKind.temporary, exc.reply, exc.code)
                 pace.throttled(exc.reply)
                 self._note_pacing()
                 continue
             except TransportError as exc:
                 pace.other()
-                kind = "permanent" if exc.permanent else "temporary"
+                kind = OutcomeKind.permanent if exc.permanent else OutcomeKind.temporary
                 return Outcome(kind, exc.reply, exc.code)
             except Exception as exc:  # a fault with this message only: fail its row, go on
                 pace.other()
@@ -371,7 +371,7 @@ class DeliveryRun:
                 self._note_pacing()
             if self.progress.waiting:
                 self.progress.waiting = ""
-            return Outcome("sent", reply)
+            return Outcome(OutcomeKind.sent, reply)
 
     def _sender(self, job: Job) -> str:
         """The envelope sender: the row's VERP return path, else the message's From."""

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
@@ -67,17 +68,25 @@ class Job:
     attempts: int
 
 
+class OutcomeKind(StrEnum):
+    """How one attempt ended: accepted, refused for now (4xx), or refused for good (5xx)."""
+
+    sent = "sent"
+    temporary = "temporary"
+    permanent = "permanent"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one job. ``kind`` is sent, temporary or permanent."""
+    """What happened to one job (see :class:`OutcomeKind`)."""
 
-    kind: str
+    kind: OutcomeKind
     reply: str = ""
     code: int | None = None
 
     @property
     def hard_bounce(self) -> bool:
-        return self.kind == "permanent" and bool(HARD_BOUNCE.search(self.reply))
+        return self.kind == OutcomeKind.permanent and bool(HARD_BOUNCE.search(self.reply))
 
 
 def _claimable(
@@ -302,9 +311,9 @@ def record(
             "lease_owner": None,
             "lease_until": None,
         }
-        if outcome.kind == "sent":
+        if outcome.kind == OutcomeKind.sent:
             values["sent_at"] = now
-        elif outcome.kind == "permanent":
+        elif outcome.kind == OutcomeKind.permanent:
             values.update(state=D.failed, permanent=True)
             if outcome.hard_bounce:
                 bounces.append(job.email)
