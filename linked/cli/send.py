@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 else:
     service = lazy_module("linked.delivery.service")
 
-STATES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
-
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[SendProgress], None]]:
@@ -93,19 +91,20 @@ def reporting(label: str, mode: Mode) -> Iterator[Callable[[SendProgress], None]
 
 
 def _summary(result: service.SendResult, mode: Mode = Mode()) -> None:
-    counts = ", ".join(f"{result.counts[s]} {s}" for s in STATES if result.counts[s])
+    # Here, not at the top: `linked --help` must not load the database stack (cli.lazy).
+    from linked.delivery.models import DeliveryState, SendStatus
+
+    counts = ", ".join(f"{result.counts[s]} {s}" for s in DeliveryState if result.counts[s])
     if mode.as_json:
         result_json(
             {
                 "edition": result.edition,
                 "status": result.status,
                 "added": result.added,
-                "counts": {s: result.counts[s] for s in STATES},
+                "counts": {s: result.counts[s] for s in DeliveryState},
             }
         )
         return
-    from linked.delivery.models import SendStatus  # the database stack: only once a send ran
-
     if not mode.bar:
         hints: dict[str, str] = {
             SendStatus.paused: f". Continue with: linked resume {result.edition}",
@@ -206,6 +205,8 @@ def register(app: typer.Typer) -> None:
         """Show a send's rows per state, its rate and its errors grouped by reply."""
         from rich.table import Table
 
+        from linked.delivery.models import DeliveryState
+
         settings = settings_from(ctx)
         folder = edition_path(settings, edition)
         if follow:
@@ -215,8 +216,8 @@ def register(app: typer.Typer) -> None:
             report = service.send_status(settings, folder)
         console.print(f"[bold]{report.edition}[/] {report.subject!r}: {report.status}", markup=True)
         table = Table("state", "rows")
-        for state in STATES:
-            table.add_row(state, str(report.counts[state]))
+        for s in DeliveryState:
+            table.add_row(s, str(report.counts[s]))
         table.add_row("total", str(report.total))
         console.print(table)
         if report.rate:

@@ -52,7 +52,7 @@ from sqlalchemy import Engine
 
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
-from linked.delivery.models import SendStatus, utcnow
+from linked.delivery.models import OPEN_STATES, DeliveryState, SendStatus, utcnow
 from linked.delivery.pool import ConnectionFailure, Lane, SMTPPool
 from linked.delivery.progress import Progress
 from linked.delivery.ratelimit import RateLimiter
@@ -62,6 +62,7 @@ from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
 from linked.transport import SessionRefused, Throttled, Transport, TransportError
 
+D = DeliveryState
 #: A message whose connection drops this many times in a row is deferred like a 4xx.
 MAX_DROPS = 3
 #: A message refused this many times by rate-limit replies is deferred like a 4xx.
@@ -223,15 +224,15 @@ class DeliveryRun:
                 continue
             await self._queue.join()  # let in-flight rows finish before judging
             counts = await self._load_counts()
-            left = sum(counts[s] for s in ("queued", "sending", "deferred"))
+            left = sum(counts[s] for s in OPEN_STATES)
             if left == 0:
                 self._report()
                 return SendStatus.done
             due = await asyncio.to_thread(store.next_due, self.db, self.edition)
             wait = options.poll_seconds
-            if due is not None and not counts["queued"] and not counts["sending"]:
+            if due is not None and not counts[D.queued] and not counts[D.sending]:
                 wait = max(0.0, (due - utcnow()).total_seconds())
-                self.progress.waiting = f"{counts['deferred']} deferred, next try at {due:%H:%M:%S}"
+                self.progress.waiting = f"{counts[D.deferred]} deferred, next try at {due:%H:%M:%S}"
                 self._report()
             await self._sleep(min(wait, 60.0))
         await self._queue.join()
@@ -400,11 +401,11 @@ class DeliveryRun:
 
     def _count(self, batch: Batch, counts: dict[str, int]) -> None:
         progress = self.progress
-        progress.sent += counts.get("sent", 0)
-        progress.sent_now += counts.get("sent", 0)
-        progress.failed += counts.get("failed", 0)
+        progress.sent += counts.get(D.sent, 0)
+        progress.sent_now += counts.get(D.sent, 0)
+        progress.failed += counts.get(D.failed, 0)
         retried = sum(1 for job, _, _ in batch if job.attempts > 0)
-        progress.deferred += counts.get("deferred", 0) - retried
+        progress.deferred += counts.get(D.deferred, 0) - retried
         progress.deferred = max(progress.deferred, 0)
         self._report()
 

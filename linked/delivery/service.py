@@ -28,7 +28,7 @@ from linked.db.migrate import upgrade
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.engine import DeliveryRun, EngineOptions
-from linked.delivery.models import SendStatus
+from linked.delivery.models import DeliveryState, SendStatus
 from linked.delivery.plan import get_send, load_content, plan_send, recipients_left
 from linked.delivery.pool import SMTPPool
 from linked.delivery.progress import Progress
@@ -381,7 +381,8 @@ def follow(
             first_sent = state.sent if first_sent is None else first_sent
             state.sent_now = state.sent - first_sent
             state.waiting = ""
-            if status == SendStatus.running and counts["queued"] and not counts["sending"]:
+            queued, sending = counts[DeliveryState.queued], counts[DeliveryState.sending]
+            if status == SendStatus.running and queued and not sending:
                 state.waiting = "waiting for a worker (linked worker or linked serve)"
             elif status not in (SendStatus.running, SendStatus.done):
                 state.waiting = str(status)
