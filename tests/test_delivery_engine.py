@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from linked.delivery import store
+from linked.delivery.models import SendStatus
 from linked.delivery.plan import plan_send
 from linked.delivery.pool import SMTPPool
 from linked.delivery.progress import Progress
@@ -195,6 +196,33 @@ async def test_a_server_down_for_a_while_delays_the_send_without_burning_attempt
     assert sum(faulty_smtp.handler.delivered_to().values()) == 12
 
 
+async def test_an_unreachable_server_is_reported_once_per_reply_not_per_retry(
+    settings: Settings, engine: Engine, faulty_smtp: Switchable
+) -> None:
+    add_subscribers(engine, 8)
+    _plan(engine)
+    _subject, prepared = prepare_edition(settings, copy_edition(settings))
+    reported: list[str] = []
+
+    def note(progress: Progress) -> None:
+        if progress.waiting.startswith("SMTP server unreachable"):
+            reported.append(progress.waiting)
+
+    faulty_smtp.stop()
+    timer = faulty_smtp.start_after(1.2)
+    pool = SMTPPool(SMTPURL.parse(faulty_smtp.url), size=4)
+    try:
+        status = await deliver(
+            settings, engine, EDITION, prepared, transport=pool, options=fast(), progress=note
+        )
+    finally:
+        timer.join()
+    assert status == "done"
+    # Four workers fail at once, then retry as the breaker reopens: one report per reply.
+    assert reported and reported == list(dict.fromkeys(reported))
+    assert sum(faulty_smtp.handler.delivered_to().values()) == 8
+
+
 async def test_a_subscriber_who_leaves_before_their_row_is_sent_is_skipped(
     settings: Settings, engine: Engine, faulty_smtp: Switchable
 ) -> None:
@@ -216,7 +244,7 @@ async def test_pause_stops_between_messages_and_resume_sends_the_rest_once(
 
     def pause_at_ten(progress: Progress) -> None:
         if progress.sent >= 10:
-            store.set_send_status(engine, EDITION, "paused")
+            store.set_send_status(engine, EDITION, SendStatus.paused)
 
     pool = SMTPPool(SMTPURL.parse(faulty_smtp.url), size=2)
     status = await deliver(
@@ -234,7 +262,7 @@ async def test_pause_stops_between_messages_and_resume_sends_the_rest_once(
     assert states["sent"] + states["queued"] == 80
     assert sum(faulty_smtp.handler.delivered_to().values()) == states["sent"]
 
-    store.set_send_status(engine, EDITION, "running")
+    store.set_send_status(engine, EDITION, SendStatus.running)
     assert await _send(settings, engine, faulty_smtp) == "done"
     assert faulty_smtp.handler.delivered_to() == Counter(
         {f"reader{i}@example.net": 1 for i in range(80)}

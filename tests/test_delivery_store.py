@@ -13,7 +13,7 @@ from sqlmodel import Session
 from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
 from linked.delivery.plan import plan_send
-from linked.delivery.store import Outcome
+from linked.delivery.store import Outcome, OutcomeKind
 from tests.fixtures.sending import EDITION, add_subscribers, rows
 
 T = Delivery.__table__  # type: ignore[attr-defined]
@@ -114,10 +114,10 @@ def test_record_outcomes_and_backoff(engine: Engine) -> None:
     counts = store.record(
         engine,
         [
-            (a, Outcome("sent", "250 ok")),
-            (b, Outcome("temporary", "451 4.3.0 later", 451)),
-            (c, Outcome("permanent", "550 5.1.1 unknown", 550)),
-            (d, Outcome("permanent", "554 5.7.1 no", 554)),
+            (a, Outcome(OutcomeKind.sent, "250 ok")),
+            (b, Outcome(OutcomeKind.temporary, "451 4.3.0 later", 451)),
+            (c, Outcome(OutcomeKind.permanent, "550 5.1.1 unknown", 550)),
+            (d, Outcome(OutcomeKind.permanent, "554 5.7.1 no", 554)),
         ],
         max_attempts=3,
         retry_base_seconds=60,
@@ -191,9 +191,9 @@ def test_record_writes_what_sqlalchemy_would_write(engine: Engine) -> None:
     _planned(engine, 6)
     jobs = store.claim(engine, EDITION, "me", 6, 60)
     outcomes = [
-        Outcome("sent", "250 2.0.0 queued"),
-        Outcome("temporary", "451 4.3.0 try later", 451),
-        Outcome("permanent", "550 5.1.1 no such user", 550),
+        Outcome(OutcomeKind.sent, "250 2.0.0 queued"),
+        Outcome(OutcomeKind.temporary, "451 4.3.0 try later", 451),
+        Outcome(OutcomeKind.permanent, "550 5.1.1 no such user", 550),
     ]
     mine, theirs = jobs[:3], jobs[3:]
     store.record(

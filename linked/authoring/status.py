@@ -5,8 +5,10 @@ delivery's tables.
 :func:`state_of` is the one place the states are decided (a small pure function over
 :class:`Facts`); :func:`edition_states` gathers the facts for many editions at once.
 The tables are read through lightweight ``sa.table`` views because this package sits
-below ``linked.delivery`` and ``linked.scheduler`` (``tests/test_authoring_status.py``
-writes rows with their real models, so a renamed column fails there).
+below ``linked.delivery`` and ``linked.scheduler``; for the same reason the values of
+their enums (``SendStatus``, ``DeliveryState``, ``EventKind``) are spelled out here.
+``tests/test_authoring_status.py`` writes rows with the real models and enums and runs
+every ``SendStatus`` through :func:`state_of`, so a renamed column or value fails there.
 """
 
 from __future__ import annotations
@@ -65,10 +67,10 @@ class Facts:
 
     errors: int | None = None  # check errors (None: not checked)
     placeholders: bool = False  # the scaffold's example text is still there
-    send_status: str | None = None  # planned, running, paused, done
-    counts: dict[str, int] = field(default_factory=dict)  # delivery rows per state
+    send_status: str | None = None  # a SendStatus value: planned, running, paused, done
+    counts: dict[str, int] = field(default_factory=dict)  # delivery rows per DeliveryState
     total: int = 0
-    schedule: str | None = None  # the newest schedule event's kind
+    schedule: str | None = None  # the newest schedule event's kind (an EventKind value)
     run_at: datetime | None = None
     schedule_detail: str = ""
     approved: bool = False  # a sender approved the files as they are now

@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 else:
     service = lazy_module("linked.delivery.service")
 
-STATES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
-
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[SendProgress], None]]:
@@ -93,37 +91,41 @@ def reporting(label: str, mode: Mode) -> Iterator[Callable[[SendProgress], None]
 
 
 def _summary(result: service.SendResult, mode: Mode = Mode()) -> None:
-    counts = ", ".join(f"{result.counts[s]} {s}" for s in STATES if result.counts[s])
+    # Here, not at the top: `linked --help` must not load the database stack (cli.lazy).
+    from linked.delivery.models import DeliveryState, SendStatus
+
+    counts = ", ".join(f"{result.counts[s]} {s}" for s in DeliveryState if result.counts[s])
     if mode.as_json:
         result_json(
             {
                 "edition": result.edition,
                 "status": result.status,
                 "added": result.added,
-                "counts": {s: result.counts[s] for s in STATES},
+                "counts": {s: result.counts[s] for s in DeliveryState},
             }
         )
         return
     if not mode.bar:
-        follow = {
-            "paused": f". Continue with: linked resume {result.edition}",
-            "running": f". Follow with: linked status {result.edition} --follow",
-        }.get(result.status, "")
-        if result.status in ("done", "paused", "running"):
-            status = "queued" if result.status == "running" else result.status
-            log_line("INFO", f"{status} {result.edition}: {counts or 'nothing to send'}{follow}")
+        hints: dict[str, str] = {
+            SendStatus.paused: f". Continue with: linked resume {result.edition}",
+            SendStatus.running: f". Follow with: linked status {result.edition} --follow",
+        }
+        follow = hints.get(result.status, "")
+        if result.status in (SendStatus.done, SendStatus.paused, SendStatus.running):
+            shown = "queued" if result.status == SendStatus.running else result.status
+            log_line("INFO", f"{shown} {result.edition}: {counts or 'nothing to send'}{follow}")
         else:
             log_line("INFO", "Nothing sent.")
         return
-    if result.status == "done":
+    if result.status == SendStatus.done:
         console.print(f"[green]done[/] {result.edition}: {counts}", markup=True)
-    elif result.status == "paused":
+    elif result.status == SendStatus.paused:
         console.print(
             f"[yellow]paused[/] {result.edition}: {counts}. "
             f"Continue with: linked resume {result.edition}",
             markup=True,
         )
-    elif result.status == "running":
+    elif result.status == SendStatus.running:
         console.print(
             f"[green]queued[/] {result.edition}: {counts}. Workers deliver it; "
             f"follow with: linked status {result.edition} --follow",
@@ -203,6 +205,8 @@ def register(app: typer.Typer) -> None:
         """Show a send's rows per state, its rate and its errors grouped by reply."""
         from rich.table import Table
 
+        from linked.delivery.models import DeliveryState
+
         settings = settings_from(ctx)
         folder = edition_path(settings, edition)
         if follow:
@@ -212,8 +216,8 @@ def register(app: typer.Typer) -> None:
             report = service.send_status(settings, folder)
         console.print(f"[bold]{report.edition}[/] {report.subject!r}: {report.status}", markup=True)
         table = Table("state", "rows")
-        for state in STATES:
-            table.add_row(state, str(report.counts[state]))
+        for s in DeliveryState:
+            table.add_row(s, str(report.counts[s]))
         table.add_row("total", str(report.total))
         console.print(table)
         if report.rate:

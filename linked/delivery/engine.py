@@ -52,16 +52,17 @@ from sqlalchemy import Engine
 
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
-from linked.delivery.models import SendStatus, utcnow
+from linked.delivery.models import OPEN_STATES, DeliveryState, SendStatus, utcnow
 from linked.delivery.pool import ConnectionFailure, Lane, SMTPPool
 from linked.delivery.progress import Progress
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.recorder import Batch, Recorder
-from linked.delivery.store import Job, Outcome
+from linked.delivery.store import Job, Outcome, OutcomeKind
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
 from linked.transport import SessionRefused, Throttled, Transport, TransportError
 
+D = DeliveryState
 #: A message whose connection drops this many times in a row is deferred like a 4xx.
 MAX_DROPS = 3
 #: A message refused this many times by rate-limit replies is deferred like a 4xx.
@@ -73,7 +74,7 @@ def failed(exc: Exception) -> Outcome:
     reason = str(exc) if isinstance(exc, LinkedError) else f"{type(exc).__name__}: {exc}"
     if not reason.startswith("not sent"):
         reason = f"not sent: {reason}"
-    return Outcome("permanent", reason)
+    return Outcome(OutcomeKind.permanent, reason)
 
 
 @dataclass
@@ -135,12 +136,12 @@ class DeliveryRun:
 
     # The run ---------------------------------------------------------------
 
-    async def run(self) -> str:
+    async def run(self) -> SendStatus:
         """Send until no row is left to send (``done``) or the send is paused (``paused``)."""
-        if await asyncio.to_thread(store.send_status, self.db, self.edition) == "paused":
-            return SendStatus.paused.value
+        if await asyncio.to_thread(store.send_status, self.db, self.edition) == SendStatus.paused:
+            return SendStatus.paused
         await asyncio.to_thread(store.recover, self.db, self.edition)
-        await asyncio.to_thread(store.set_send_status, self.db, self.edition, "running")
+        await asyncio.to_thread(store.set_send_status, self.db, self.edition, SendStatus.running)
         await self._load_counts()
         self._report()
         feeder = asyncio.create_task(self._feed(), name="feeder")
@@ -170,8 +171,8 @@ class DeliveryRun:
             await asyncio.to_thread(store.set_pacing, self.db, self.edition, self.pacing())
         if self.refused is not None:
             raise self.refused
-        if result == SendStatus.done.value:
-            await asyncio.to_thread(store.set_send_status, self.db, self.edition, "done")
+        if result == SendStatus.done:
+            await asyncio.to_thread(store.set_send_status, self.db, self.edition, SendStatus.done)
         return result
 
     async def _load_counts(self) -> Counter[str]:
@@ -206,7 +207,7 @@ class DeliveryRun:
 
     # Feeder: claims batches and decides when the send is done --------------
 
-    async def _feed(self) -> str:
+    async def _feed(self) -> SendStatus:
         options = self.options
         while not self.paused:
             jobs = await asyncio.to_thread(
@@ -223,19 +224,19 @@ class DeliveryRun:
                 continue
             await self._queue.join()  # let in-flight rows finish before judging
             counts = await self._load_counts()
-            left = sum(counts[s] for s in ("queued", "sending", "deferred"))
+            left = sum(counts[s] for s in OPEN_STATES)
             if left == 0:
                 self._report()
-                return SendStatus.done.value
+                return SendStatus.done
             due = await asyncio.to_thread(store.next_due, self.db, self.edition)
             wait = options.poll_seconds
-            if due is not None and not counts["queued"] and not counts["sending"]:
+            if due is not None and not counts[D.queued] and not counts[D.sending]:
                 wait = max(0.0, (due - utcnow()).total_seconds())
-                self.progress.waiting = f"{counts['deferred']} deferred, next try at {due:%H:%M:%S}"
+                self.progress.waiting = f"{counts[D.deferred]} deferred, next try at {due:%H:%M:%S}"
                 self._report()
             await self._sleep(min(wait, 60.0))
         await self._queue.join()
-        return SendStatus.paused.value
+        return SendStatus.paused
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, waking early if the send is paused."""
@@ -344,24 +345,24 @@ class DeliveryRun:
                 if exc.during_message:
                     drops += 1
                     if drops >= MAX_DROPS:
-                        return Outcome("temporary", exc.reply, exc.code)
+                        return Outcome(OutcomeKind.temporary, exc.reply, exc.code)
                 elif exc.limited:
                     self._note_pacing()
-                elif self.progress.waiting != exc.reply:
-                    self.progress.waiting = f"SMTP server unreachable: {exc.reply}"
+                elif self.progress.waiting != (waiting := f"SMTP server unreachable: {exc.reply}"):
+                    self.progress.waiting = waiting
                     self._report()
                 continue
             except Throttled as exc:
                 throttles += 1
                 if throttles >= MAX_THROTTLES:
                     pace.other()
-                    return Outcome("temporary", exc.reply, exc.code)
+                    return Outcome(OutcomeKind.temporary, exc.reply, exc.code)
                 pace.throttled(exc.reply)
                 self._note_pacing()
                 continue
             except TransportError as exc:
                 pace.other()
-                kind = "permanent" if exc.permanent else "temporary"
+                kind = OutcomeKind.permanent if exc.permanent else OutcomeKind.temporary
                 return Outcome(kind, exc.reply, exc.code)
             except Exception as exc:  # a fault with this message only: fail its row, go on
                 pace.other()
@@ -371,7 +372,7 @@ class DeliveryRun:
                 self._note_pacing()
             if self.progress.waiting:
                 self.progress.waiting = ""
-            return Outcome("sent", reply)
+            return Outcome(OutcomeKind.sent, reply)
 
     def _sender(self, job: Job) -> str:
         """The envelope sender: the row's VERP return path, else the message's From."""
@@ -400,11 +401,11 @@ class DeliveryRun:
 
     def _count(self, batch: Batch, counts: dict[str, int]) -> None:
         progress = self.progress
-        progress.sent += counts.get("sent", 0)
-        progress.sent_now += counts.get("sent", 0)
-        progress.failed += counts.get("failed", 0)
+        progress.sent += counts.get(D.sent, 0)
+        progress.sent_now += counts.get(D.sent, 0)
+        progress.failed += counts.get(D.failed, 0)
         retried = sum(1 for job, _, _ in batch if job.attempts > 0)
-        progress.deferred += counts.get("deferred", 0) - retried
+        progress.deferred += counts.get(D.deferred, 0) - retried
         progress.deferred = max(progress.deferred, 0)
         self._report()
 
@@ -419,7 +420,7 @@ class DeliveryRun:
                 await asyncio.to_thread(store.set_pacing, self.db, self.edition, pacing)
                 written = pacing
             status = await asyncio.to_thread(store.send_status, self.db, self.edition)
-            if status == SendStatus.paused.value:
+            if status == SendStatus.paused:
                 self.paused = True
             if time.monotonic() - renewed > self.options.lease_seconds / 3:
                 await asyncio.to_thread(

@@ -32,6 +32,8 @@ class DeliveryState(StrEnum):
 
 #: States a row never leaves by itself.
 FINAL_STATES = (DeliveryState.sent, DeliveryState.failed, DeliveryState.skipped)
+#: States of a row whose message is still to be sent.
+OPEN_STATES = (DeliveryState.queued, DeliveryState.sending, DeliveryState.deferred)
 
 
 class SendStatus(StrEnum):

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from linked.compose.composer import ComposedEmail
 from linked.db import upsert
-from linked.delivery.models import Delivery, DeliveryState, Send, SendStatus, utcnow
+from linked.delivery.models import OPEN_STATES, Delivery, DeliveryState, Send, SendStatus, utcnow
 from linked.subscribers.models import Subscriber, SubscriberStatus
 
 T = Delivery.__table__  # type: ignore[attr-defined]
@@ -34,7 +34,7 @@ def recipients_left(session: Session, edition_slug: str) -> int:
     )
     pending = sa.select(sa.func.count()).where(
         T.c.edition == edition_slug,
-        T.c.state.in_([DeliveryState.queued, DeliveryState.sending, DeliveryState.deferred]),
+        T.c.state.in_(OPEN_STATES),
     )
     return int(session.execute(unplanned).scalar_one()) + int(session.execute(pending).scalar_one())
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -27,6 +28,7 @@ from linked.db.migrate import upgrade
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.engine import DeliveryRun, EngineOptions
+from linked.delivery.models import DeliveryState, SendStatus
 from linked.delivery.plan import get_send, load_content, plan_send, recipients_left
 from linked.delivery.pool import SMTPPool
 from linked.delivery.progress import Progress
@@ -48,7 +50,7 @@ class SendResult:
     """How a send ended: ``done``, ``paused`` or ``cancelled``, and the rows per state."""
 
     edition: str
-    status: str
+    status: SendStatus | Literal["cancelled"]
     counts: Counter[str] = field(default_factory=Counter)
     added: int = 0
     #: How many messages the send would try (what ``confirm`` was asked about).
@@ -60,7 +62,7 @@ class StatusReport:
     """``linked status``: the send's flag, rows per state, rate and the commonest errors."""
 
     edition: str
-    status: str
+    status: SendStatus
     subject: str
     counts: Counter[str]
     rate: float | None
@@ -157,7 +159,7 @@ async def deliver(
     progress: Callable[[Progress], None] | None = None,
     transport: Transport | None = None,
     options: EngineOptions | None = None,
-) -> str:
+) -> SendStatus:
     """Run the send of ``edition`` until done or paused; the rows must be planned already."""
     transport = transport or make_transport(settings)
     run = DeliveryRun(
@@ -229,7 +231,7 @@ def begin_send(
         detail = f"{recipients} recipient(s); {people(session, edition)}"
         audit.record(session, actor, "send.start", target(edition), detail)
         _send, added = plan_send(session, edition, composed, edition_hash=digest)
-    return SendResult(edition, "planned", added=added, recipients=recipients), prepared
+    return SendResult(edition, SendStatus.planned, added=added, recipients=recipients), prepared
 
 
 def start_detached(
@@ -254,8 +256,8 @@ def start_detached(
     result, _prepared = begin_send(settings, db, folder, confirm=ask, actor=actor)
     if result.status == "cancelled":
         return result
-    store.set_send_status(db, result.edition, "running")
-    result.status = "running"
+    store.set_send_status(db, result.edition, SendStatus.running)
+    result.status = SendStatus.running
     result.counts = store.counts(db, result.edition)
     return result
 
@@ -343,7 +345,7 @@ def status_report(db: Engine, slug: str) -> StatusReport:
             raise LinkedError(f"edition {slug!r} has not been sent: run linked send {slug}")
         return StatusReport(
             slug,
-            send.status,
+            SendStatus(send.status),
             send.subject,
             store.counts(db, slug),
             store.sent_rate(db, slug),
@@ -379,12 +381,13 @@ def follow(
             first_sent = state.sent if first_sent is None else first_sent
             state.sent_now = state.sent - first_sent
             state.waiting = ""
-            if status == "running" and counts["queued"] and not counts["sending"]:
+            queued, sending = counts[DeliveryState.queued], counts[DeliveryState.sending]
+            if status == SendStatus.running and queued and not sending:
                 state.waiting = "waiting for a worker (linked worker or linked serve)"
-            elif status not in ("running", "done"):
+            elif status not in (SendStatus.running, SendStatus.done):
                 state.waiting = str(status)
             progress(state)
-            if status in ("done", "paused"):
+            if status in (SendStatus.done, SendStatus.paused):
                 break
             time.sleep(poll_seconds)
     finally:
@@ -424,7 +427,7 @@ def retry(
     def requeue(db: Engine, edition: str) -> None:
         nonlocal requeued
         requeued = store.requeue_temporary(db, edition)
-        store.set_send_status(db, edition, "running")
+        store.set_send_status(db, edition, SendStatus.running)
 
     result = _continue(settings, folder, progress, requeue)
     result.added = requeued
@@ -436,7 +439,7 @@ def resume(
 ) -> SendResult:
     """Clear the pause flag and carry the send on to completion."""
     return _continue(
-        settings, folder, progress, lambda db, e: store.set_send_status(db, e, "running")
+        settings, folder, progress, lambda db, e: store.set_send_status(db, e, SendStatus.running)
     )
 
 
@@ -451,16 +454,16 @@ def pause(settings: Settings, edition: str | Path) -> None:
 
 def pause_send(db: Engine, slug: str) -> None:
     """:func:`pause` on an open engine (``linked pause`` and the console)."""
-    if store.send_status(db, slug) in (None, "done"):
+    if store.send_status(db, slug) in (None, SendStatus.done):
         raise LinkedError(f"edition {slug!r} has no send in progress to pause")
-    store.set_send_status(db, slug, "paused")
+    store.set_send_status(db, slug, SendStatus.paused)
 
 
 def resume_detached(db: Engine, slug: str) -> None:
     """Clear the pause flag for the delivery workers to carry the send on (the console)."""
-    if store.send_status(db, slug) in (None, "done"):
+    if store.send_status(db, slug) in (None, SendStatus.done):
         raise LinkedError(f"edition {slug!r} has no paused send to resume")
-    store.set_send_status(db, slug, "running")
+    store.set_send_status(db, slug, SendStatus.running)
 
 
 def retry_detached(db: Engine, slug: str) -> int:
@@ -471,5 +474,5 @@ def retry_detached(db: Engine, slug: str) -> int:
     if store.send_status(db, slug) is None:
         raise LinkedError(f"edition {slug!r} has not been sent")
     requeued = store.requeue_temporary(db, slug)
-    store.set_send_status(db, slug, "running")
+    store.set_send_status(db, slug, SendStatus.running)
     return requeued

@@ -18,13 +18,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-from linked.delivery.models import Delivery, DeliveryState, Send, utcnow
+from linked.delivery.models import Delivery, DeliveryState, Send, SendStatus, utcnow
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.subscribers.service import record_bounce
 
@@ -67,17 +68,25 @@ class Job:
     attempts: int
 
 
+class OutcomeKind(StrEnum):
+    """How one attempt ended: accepted, refused for now (4xx), or refused for good (5xx)."""
+
+    sent = "sent"
+    temporary = "temporary"
+    permanent = "permanent"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one job. ``kind`` is sent, temporary or permanent."""
+    """What happened to one job (see :class:`OutcomeKind`)."""
 
-    kind: str
+    kind: OutcomeKind
     reply: str = ""
     code: int | None = None
 
     @property
     def hard_bounce(self) -> bool:
-        return self.kind == "permanent" and bool(HARD_BOUNCE.search(self.reply))
+        return self.kind == OutcomeKind.permanent and bool(HARD_BOUNCE.search(self.reply))
 
 
 def _claimable(
@@ -302,9 +311,9 @@ def record(
             "lease_owner": None,
             "lease_until": None,
         }
-        if outcome.kind == "sent":
+        if outcome.kind == OutcomeKind.sent:
             values["sent_at"] = now
-        elif outcome.kind == "permanent":
+        elif outcome.kind == OutcomeKind.permanent:
             values.update(state=D.failed, permanent=True)
             if outcome.hard_bounce:
                 bounces.append(job.email)
@@ -513,21 +522,21 @@ def errors_by_reply(engine: Engine, edition: str, limit: int = 10) -> list[tuple
     return [(str(s), str(r or "(no reply)"), int(n)) for s, r, n in rows]
 
 
-def send_status(engine: Engine, edition: str) -> str | None:
+def send_status(engine: Engine, edition: str) -> SendStatus | None:
     """The ``send.status`` of an edition, or None when it has no send."""
     with engine.connect() as conn:
         value = conn.execute(sa.select(S.c.status).where(S.c.edition == edition)).scalar()
-    return str(value) if value is not None else None
+    return SendStatus(value) if value is not None else None
 
 
-def set_send_status(engine: Engine, edition: str, status: str) -> bool:
+def set_send_status(engine: Engine, edition: str, status: SendStatus) -> bool:
     """Set ``send.status``; stamps ``started_at``/``finished_at``. False when there is no send."""
     now = utcnow()
     values: dict[str, object] = {"status": status, "updated_at": now}
-    if status == "running":
+    if status == SendStatus.running:
         values["started_at"] = sa.func.coalesce(S.c.started_at, now)
         values["finished_at"] = None
-    elif status == "done":
+    elif status == SendStatus.done:
         values["finished_at"] = now
     with engine.begin() as conn:
         result = conn.execute(S.update().where(S.c.edition == edition).values(**values))

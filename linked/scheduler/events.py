@@ -8,17 +8,19 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from linked.scheduler.models import ScheduleEvent, utcnow
+from linked.scheduler.models import EventKind, ScheduleEvent, utcnow
 
 log = logging.getLogger("linked.scheduler")
 E = ScheduleEvent.__table__  # type: ignore[attr-defined]
+#: Events logged as warnings: the send did not happen as scheduled.
+WARNINGS = (EventKind.blocked, EventKind.missed, EventKind.failed)
 
 
 def record(
-    db: Engine, edition: str, kind: str, detail: str = "", run_at: datetime | None = None
+    db: Engine, edition: str, kind: EventKind, detail: str = "", run_at: datetime | None = None
 ) -> None:
     """Store one event and log it as ``event=schedule.<kind> edition=… run_at=… detail=…``."""
-    level = logging.WARNING if kind in ("blocked", "missed", "failed") else logging.INFO
+    level = logging.WARNING if kind in WARNINGS else logging.INFO
     log.log(
         level,
         "event=schedule.%s edition=%s run_at=%s detail=%r",
@@ -64,7 +66,7 @@ def scheduled_for(db: Engine, edition: str) -> datetime | None:
     with db.connect() as conn:
         value = conn.execute(
             sa.select(E.c.run_at)
-            .where(E.c.edition == edition, E.c.kind == "scheduled")
+            .where(E.c.edition == edition, E.c.kind == EventKind.scheduled)
             .order_by(E.c.id.desc())
             .limit(1)
         ).scalar()

@@ -29,10 +29,12 @@ from linked.accounts import audit
 from linked.accounts.audit import Actor
 from linked.authoring.approval import edition_hash, people, require_approval, target
 from linked.delivery import store
+from linked.delivery.models import SendStatus
 from linked.delivery.plan import get_send, plan_send
 from linked.delivery.service import check_unchanged, deliver, open_database, prepare_edition
 from linked.errors import LinkedError
 from linked.scheduler import events
+from linked.scheduler.models import EventKind
 from linked.settings import Settings, load_settings
 
 log = logging.getLogger("linked.scheduler")
@@ -82,7 +84,7 @@ def fire(root: str, slug: str) -> None:
     run_scheduled_send(runtime.settings, slug, deliver_now=runtime.deliver_in_job)
 
 
-def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = True) -> str:
+def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = True) -> EventKind:
     """Check, plan and (when ``deliver_now``) deliver ``slug``; return the event kind recorded.
 
     With ``deliver_now=False`` the send is left ``running`` for a delivery worker
@@ -99,8 +101,8 @@ def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = Tru
             with Session(db) as session:
                 require_approval(session, settings, slug, digest)
         except LinkedError as exc:
-            events.record(db, slug, "blocked", str(exc), run_at)
-            return "blocked"
+            events.record(db, slug, EventKind.blocked, str(exc), run_at)
+            return EventKind.blocked
         with Session(db) as session:
             existing = get_send(session, slug)
             if existing is None:
@@ -111,15 +113,15 @@ def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = Tru
                 detail = f"planned {added} recipient(s)"
             else:
                 detail = f"already sent or sending ({existing.status}); not planned again"
-        if existing is not None and existing.status == "done":
-            events.record(db, slug, "sent", detail, run_at)
-            return "sent"
-        store.set_send_status(db, slug, "running")
-        events.record(db, slug, "started", detail, run_at)
+        if existing is not None and existing.status == SendStatus.done:
+            events.record(db, slug, EventKind.sent, detail, run_at)
+            return EventKind.sent
+        store.set_send_status(db, slug, SendStatus.running)
+        events.record(db, slug, EventKind.started, detail, run_at)
         if not deliver_now:
-            return "started"
+            return EventKind.started
         status = asyncio.run(deliver(settings, db, slug, prepared))
-        kind = "sent" if status == "done" else "started"
+        kind = EventKind.sent if status == SendStatus.done else EventKind.started
         events.record(db, slug, kind, f"delivery {status}", run_at)
         return kind
     finally:
@@ -233,12 +235,14 @@ class Scheduler:
                 events.record(
                     self.db,
                     slug,
-                    "missed",
+                    EventKind.missed,
                     f"missed: the service was not running within {hours:g} hour(s) of the "
                     f"time; not sent. Send it with linked send {slug}, or schedule it again",
                     run_at,
                 )
             else:
-                events.record(self.db, slug, "failed", f"job failed: {event.exception!r}", run_at)
+                events.record(
+                    self.db, slug, EventKind.failed, f"job failed: {event.exception!r}", run_at
+                )
         except Exception:  # a listener must never kill the scheduler thread
             log.exception("event=schedule.record_failed edition=%s", slug)

@@ -30,6 +30,7 @@ from linked.authoring.approval import people, require_approval, target
 from linked.edition import load_edition
 from linked.errors import LinkedError
 from linked.scheduler import events
+from linked.scheduler.models import EventKind
 from linked.scheduler.runtime import Scheduler
 from linked.settings import Settings
 
@@ -100,7 +101,7 @@ def schedule_edition(
         with Session(scheduler.db) as session:
             require_approval(session, settings, slug)
         scheduler.add(slug, when)
-        events.record(scheduler.db, slug, "scheduled", f"send at {when.isoformat()}", when)
+        events.record(scheduler.db, slug, EventKind.scheduled, f"send at {when.isoformat()}", when)
         with Session(scheduler.db) as session:
             detail = f"at {when.isoformat()}; {people(session, slug)}"
             audit.record(session, actor or Actor.cli(), "send.schedule", target(slug), detail)
@@ -113,7 +114,7 @@ def cancel_schedule(settings: Settings, slug: str, *, actor: Actor | None = None
     with _job_store(settings) as scheduler:
         if not scheduler.remove(slug):
             raise LinkedError(f"edition {slug!r} is not scheduled")
-        events.record(scheduler.db, slug, "cancelled", "cancelled")
+        events.record(scheduler.db, slug, EventKind.cancelled, "cancelled")
         with Session(scheduler.db) as session:
             audit.record(session, actor or Actor.cli(), "send.unschedule", target(slug))
             session.commit()
@@ -150,7 +151,7 @@ def list_schedules(settings: Settings, *, now: datetime | None = None) -> list[S
             state, detail = "missed-outside-grace", "will not be sent; schedule it again"
         entries.append(ScheduleEntry(slug, when.astimezone(zone), state, detail))
     for slug, event in latest.items():
-        if slug in pending or event.kind in ("scheduled", "cancelled"):
+        if slug in pending or event.kind in (EventKind.scheduled, EventKind.cancelled):
             continue
         fired = event.run_at.astimezone(zone) if event.run_at else None
         entries.append(ScheduleEntry(slug, fired, event.kind, event.detail))

@@ -23,11 +23,12 @@ from sqlalchemy import Engine
 
 from linked.delivery import store
 from linked.delivery.engine import DeliveryRun
-from linked.delivery.models import Delivery, Send
+from linked.delivery.models import OPEN_STATES, Delivery, Send, SendStatus
 from linked.delivery.returnpath import return_paths
 from linked.delivery.service import engine_options, make_limiter, make_transport, prepare_planned
 from linked.errors import LinkedError
 from linked.scheduler import events
+from linked.scheduler.models import EventKind
 from linked.settings import Settings
 from linked.subscribers.tokens import unsubscribe_url
 from linked.transport import SessionRefused
@@ -39,12 +40,12 @@ T = Delivery.__table__  # type: ignore[attr-defined]
 
 def sends_to_resume(db: Engine) -> list[str]:
     """Editions whose send is ``running`` with rows queued, sending or deferred."""
-    left = sa.select(T.c.id).where(
-        T.c.edition == S.c.edition, T.c.state.in_(("queued", "sending", "deferred"))
-    )
+    left = sa.select(T.c.id).where(T.c.edition == S.c.edition, T.c.state.in_(OPEN_STATES))
     with db.connect() as conn:
         rows = conn.execute(
-            sa.select(S.c.edition).where(S.c.status == "running", left.exists()).order_by(S.c.id)
+            sa.select(S.c.edition)
+            .where(S.c.status == SendStatus.running, left.exists())
+            .order_by(S.c.id)
         )
         return [str(r[0]) for r in rows]
 
@@ -113,7 +114,7 @@ class DeliveryWorker:
             status = await run.run()
         except SessionRefused as exc:
             # No further login until the operator fixes the setting and resumes the send.
-            await asyncio.to_thread(store.set_send_status, self.db, edition, "paused")
+            await asyncio.to_thread(store.set_send_status, self.db, edition, SendStatus.paused)
             log.error(
                 "event=worker.refused edition=%s detail=%r action=%r",
                 edition,
@@ -125,12 +126,12 @@ class DeliveryWorker:
             self._current = None
             await transport.close()
         log.info("event=worker.finished edition=%s status=%s", edition, status)
-        if status == "done":
+        if status == SendStatus.done:
             await asyncio.to_thread(_record_scheduled_done, self.db, edition)
 
 
 def _record_scheduled_done(db: Engine, edition: str) -> None:
     """A scheduled send this worker finished shows as ``sent`` in ``linked schedule list``."""
     latest = events.latest(db).get(edition)
-    if latest is not None and latest.kind == "started":
-        events.record(db, edition, "sent", "delivery done", latest.run_at)
+    if latest is not None and latest.kind == EventKind.started:
+        events.record(db, edition, EventKind.sent, "delivery done", latest.run_at)

@@ -112,7 +112,8 @@ def claim_due(
         row.attempts += 1
         session.add(row)
         # The welcome mail greets the person by the name they have now (confirmed).
-        person = session.get(Subscriber, row.subscriber_id) if row.kind == "welcome" else None
+        welcome = row.kind == NoticeKind.welcome
+        person = session.get(Subscriber, row.subscriber_id) if welcome else None
         name = person.name if person is not None else None
         mailing = Mailing(row.subscriber_id, row.email, name, row.generation)
         claimed.append(QueuedNotice(row.id, NoticeKind(row.kind), mailing, row.attempts))

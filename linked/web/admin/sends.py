@@ -22,7 +22,7 @@ from linked.accounts import audit
 from linked.authoring.approval import target
 from linked.compose.composer import ComposedEmail
 from linked.delivery import service as delivery
-from linked.delivery.models import Send
+from linked.delivery.models import FINAL_STATES, Send, SendStatus
 from linked.delivery.plan import load_content
 from linked.delivery.service import StatusReport
 from linked.errors import LinkedError
@@ -60,8 +60,7 @@ class Progress:
 
     @property
     def done(self) -> int:
-        c = self.report.counts
-        return c["sent"] + c["failed"] + c["skipped"]
+        return sum(self.report.counts[state] for state in FINAL_STATES)
 
     @property
     def left(self) -> int:
@@ -84,7 +83,7 @@ class Progress:
 
     @property
     def finished(self) -> bool:
-        return self.report.status == "done"
+        return self.report.status == SendStatus.done
 
 
 async def _send(request: Request, send_id: int) -> Send:
