@@ -22,7 +22,9 @@ _HOME = {
 
 if TYPE_CHECKING:
     from linked.transport.base import (
+        Breaker,
         Envelope,
+        Lane,
         MemoryTransport,
         PermanentFailure,
         SentMessage,
@@ -48,7 +50,9 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "SMTPURL",
+    "Breaker",
     "Envelope",
+    "Lane",
     "MemoryTransport",
     "OutboxTransport",
     "PermanentFailure",

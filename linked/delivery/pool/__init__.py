@@ -29,11 +29,13 @@ from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.pool.concurrency import Concurrency
 from linked.delivery.pool.connection import ConnectionFailure, PooledConnection, Shared
 from linked.delivery.pool.wire import wire_form
-from linked.transport import SMTPURL, TransportError
+from linked.transport import SMTPURL, Transport, TransportError
 
 
-class SMTPPool:
+class SMTPPool(Transport):
     """``size`` connections shared by any number of senders; ``send`` waits for a free one."""
+
+    breaker: CircuitBreaker
 
     def __init__(
         self,
@@ -73,8 +75,9 @@ class SMTPPool:
         return len(self.connections)
 
     def describe(self) -> str:
-        """The concurrency in use and why (for progress and ``linked status``)."""
-        return self.concurrency.describe()
+        """The concurrency in use and why (progress, ``linked status``); "" at full size."""
+        described = self.concurrency.describe()
+        return "" if described == f"{self.size} connections" else described
 
     def _working(self) -> int:
         return sum(1 for c in self.connections if c.reader is not None and c.reader.usable)
