@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -63,6 +64,26 @@ def test_open_transport_follows_settings(project: Path) -> None:
         open_transport(load_settings(project, smtp_url="smtp://127.0.0.1:2525", **public)),
         SMTPTransport,
     )
+
+
+def test_open_transport_builds_smtp_with_the_callers_class(project: Path) -> None:
+    """One factory decides; the caller (the delivery engine's pool) only says what to build."""
+    built: list[tuple[SMTPURL, ssl.SSLContext | None, str | None]] = []
+
+    def smtp(
+        url: SMTPURL, *, tls_context: ssl.SSLContext | None, helo_name: str | None
+    ) -> Transport:
+        built.append((url, tls_context, helo_name))
+        return MemoryTransport()
+
+    assert isinstance(open_transport(load_settings(project), smtp=smtp), OutboxTransport)
+    assert built == []
+    public = {"base_url": "https://bulletin.example.org", "from_address": "L <l@example.org>"}
+    relay = load_settings(project, smtp_url="smtp+starttls://relay.example.org", **public)
+    assert isinstance(open_transport(relay, smtp=smtp), MemoryTransport)
+    ((url, context, helo),) = built
+    assert (url.host, url.port, url.start_tls) == ("relay.example.org", 587, True)
+    assert isinstance(context, ssl.SSLContext) and helo
 
 
 class _Counting(Transport):

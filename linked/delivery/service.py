@@ -8,6 +8,7 @@ then run :class:`~linked.delivery.engine.DeliveryRun` to completion (or until pa
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,7 +26,6 @@ from linked.compose.composer import ComposedEmail
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.delivery import store
-from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.engine import DeliveryRun, EngineOptions
 from linked.delivery.plan import get_send, load_content, plan_send, recipients_left
 from linked.delivery.pool import SMTPPool
@@ -37,8 +37,7 @@ from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings
 from linked.subscribers.tokens import unsubscribe_url
-from linked.transport import SMTPURL, Transport, TransportError, open_transport, smtp_session
-from linked.transport.guard import refuse_local_links
+from linked.transport import Transport, TransportError, open_transport
 
 PROOF_PREFIX = "[Proof] "
 
@@ -133,19 +132,12 @@ def prepare_planned(settings: Settings, db: Engine, edition: str) -> PreparedMes
 
 def make_transport(settings: Settings) -> Transport:
     """The SMTP pool when ``LINKED_SMTP_URL`` is set, else the ``outbox/`` folder."""
-    if settings.smtp_url:
-        refuse_local_links(settings)
-        url = SMTPURL.parse(settings.smtp_url)
-        context, helo = smtp_session(settings, url)
-        return SMTPPool(
-            url,
-            size=settings.smtp_pool_size,
-            max_per_connection=settings.smtp_max_per_connection,
-            breaker=CircuitBreaker(),
-            tls_context=context,
-            helo_name=helo,
-        )
-    return open_transport(settings)
+    pool = functools.partial(
+        SMTPPool,
+        size=settings.smtp_pool_size,
+        max_per_connection=settings.smtp_max_per_connection,
+    )
+    return open_transport(settings, smtp=pool)
 
 
 async def deliver(

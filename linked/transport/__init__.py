@@ -16,6 +16,7 @@ _HOME = {
     "SMTPURL": "smtp",
     "SMTPTransport": "smtp",
     "OutboxTransport": "outbox",
+    "SMTPFactory": "factory",
     "open_transport": "factory",
     "smtp_session": "factory",
 }
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
         Transport,
         TransportError,
     )
-    from linked.transport.factory import open_transport, smtp_session
+    from linked.transport.factory import SMTPFactory, open_transport, smtp_session
     from linked.transport.outbox import OutboxTransport
     from linked.transport.smtp import SMTPURL, SMTPTransport
 
@@ -56,6 +57,7 @@ __all__ = [
     "MemoryTransport",
     "OutboxTransport",
     "PermanentFailure",
+    "SMTPFactory",
     "SMTPTransport",
     "SentMessage",
     "SessionRefused",
