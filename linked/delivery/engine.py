@@ -78,7 +78,7 @@ def failed(exc: Exception) -> Outcome:
 
 @dataclass
 class EngineOptions:
-    """Knobs of one run; :func:`linked.delivery.service` fills them from the settings."""
+    """Knobs of one run; :func:`linked.delivery.run.engine_options` fills them from the settings."""
 
     workers: int = 10
     max_attempts: int = 5

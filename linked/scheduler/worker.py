@@ -24,12 +24,11 @@ from sqlalchemy import Engine
 from linked.delivery import store
 from linked.delivery.engine import DeliveryRun
 from linked.delivery.models import Delivery, Send
-from linked.delivery.returnpath import return_paths
-from linked.delivery.service import engine_options, make_limiter, make_transport, prepare_planned
+from linked.delivery.run import make_run
+from linked.delivery.service import prepare_planned
 from linked.errors import LinkedError
 from linked.scheduler import events
 from linked.settings import Settings
-from linked.subscribers.tokens import unsubscribe_url
 from linked.transport import SessionRefused
 
 log = logging.getLogger("linked.worker")
@@ -94,17 +93,7 @@ class DeliveryWorker:
                 self._blocked.add(edition)
             return
         self._blocked.discard(edition)
-        transport = make_transport(self.settings)
-        run = DeliveryRun(
-            self.db,
-            edition,
-            prepared,
-            transport,
-            lambda subscriber_id: unsubscribe_url(self.settings, subscriber_id),
-            return_path=return_paths(self.settings),
-            options=engine_options(self.settings),
-            limiter=make_limiter(self.settings, self.db),
-        )
+        run = make_run(self.settings, self.db, edition, prepared)
         self._current = run
         if self._stopping:
             run.paused = True
@@ -123,7 +112,7 @@ class DeliveryWorker:
             return
         finally:
             self._current = None
-            await transport.close()
+            await run.transport.close()
         log.info("event=worker.finished edition=%s status=%s", edition, status)
         if status == "done":
             await asyncio.to_thread(_record_scheduled_done, self.db, edition)
