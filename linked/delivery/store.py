@@ -520,6 +520,18 @@ def send_status(engine: Engine, edition: str) -> str | None:
     return str(value) if value is not None else None
 
 
+def sends_to_resume(engine: Engine) -> list[str]:
+    """Editions whose send is ``running`` with rows queued, sending or deferred, oldest first."""
+    left = sa.select(T.c.id).where(
+        T.c.edition == S.c.edition, T.c.state.in_(("queued", "sending", "deferred"))
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(S.c.edition).where(S.c.status == "running", left.exists()).order_by(S.c.id)
+        )
+        return [str(r[0]) for r in rows]
+
+
 def set_send_status(engine: Engine, edition: str, status: str) -> bool:
     """Set ``send.status``; stamps ``started_at``/``finished_at``. False when there is no send."""
     now = utcnow()

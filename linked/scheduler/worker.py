@@ -18,12 +18,10 @@ import asyncio
 import contextlib
 import logging
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from linked.delivery import store
 from linked.delivery.engine import DeliveryRun
-from linked.delivery.models import Delivery, Send
 from linked.delivery.run import make_run
 from linked.delivery.service import prepare_planned
 from linked.errors import LinkedError
@@ -32,20 +30,6 @@ from linked.settings import Settings
 from linked.transport import SessionRefused
 
 log = logging.getLogger("linked.worker")
-S = Send.__table__  # type: ignore[attr-defined]
-T = Delivery.__table__  # type: ignore[attr-defined]
-
-
-def sends_to_resume(db: Engine) -> list[str]:
-    """Editions whose send is ``running`` with rows queued, sending or deferred."""
-    left = sa.select(T.c.id).where(
-        T.c.edition == S.c.edition, T.c.state.in_(("queued", "sending", "deferred"))
-    )
-    with db.connect() as conn:
-        rows = conn.execute(
-            sa.select(S.c.edition).where(S.c.status == "running", left.exists()).order_by(S.c.id)
-        )
-        return [str(r[0]) for r in rows]
 
 
 class DeliveryWorker:
@@ -74,7 +58,7 @@ class DeliveryWorker:
         """The loop: poll, deliver, sleep; returns after :meth:`stop`."""
         while not self._stopping:
             try:
-                for edition in await asyncio.to_thread(sends_to_resume, self.db):
+                for edition in await asyncio.to_thread(store.sends_to_resume, self.db):
                     if self._stopping:
                         break
                     await self._deliver(edition)
