@@ -259,9 +259,8 @@ def send_proof(settings: Settings, folder: Path, addresses: Sequence[str]) -> li
 async def _send_proof(
     settings: Settings, prepared: PreparedMessage, addresses: Sequence[str]
 ) -> list[str]:
-    transport = open_transport(settings)
     sent: list[str] = []
-    try:
+    async with open_transport(settings) as transport:
         for address in addresses:
             # The proof shows the real footer link shape without unsubscribing anyone.
             message = prepared.render(
@@ -272,8 +271,6 @@ async def _send_proof(
             except TransportError as exc:
                 raise LinkedError(f"proof to {address} refused: {exc.reply}") from exc
             sent.append(address)
-    finally:
-        await transport.close()
     return sent
 
 
