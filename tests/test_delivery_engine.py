@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 from collections import Counter
+from collections.abc import Sequence
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -20,11 +21,11 @@ from linked.delivery.models import SendStatus
 from linked.delivery.plan import plan_send
 from linked.delivery.pool import SMTPPool
 from linked.delivery.progress import Progress
-from linked.delivery.service import deliver, prepare_edition
+from linked.delivery.service import deliver, prepare_edition, status_report
 from linked.settings import Settings
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.subscribers.tokens import Purpose, make_token, read_token, secret_key
-from linked.transport import SMTPURL
+from linked.transport import SMTPURL, Transport
 from linked.web.app import create_app
 from tests.fixtures.faulty_smtp import Switchable
 from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, fast, rows, set_status
@@ -41,6 +42,68 @@ async def _send(settings: Settings, engine: Engine, server: Switchable, **option
     return await deliver(
         settings, engine, EDITION, prepared, transport=pool, options=fast(**options)
     )
+
+
+class _Lane:
+    def __init__(self, sent: list[str]) -> None:
+        self.sent = sent
+        self.released = False
+
+    async def send_reply(
+        self,
+        sender: str,
+        recipients: Sequence[str],
+        message: bytes,
+        *,
+        prepared: bool = False,
+        then: Sequence[str] | None = None,
+        then_sender: str | None = None,
+    ) -> str:
+        assert prepared
+        self.sent.extend(recipients)
+        return "250 2.0.0 queued"
+
+    def release(self) -> None:
+        self.released = True
+
+
+class _LanedTransport(Transport):
+    """Not the SMTP pool, yet it offers lanes and a pacing note: the engine must use them."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.lanes: list[_Lane] = []
+        self.closed = False
+
+    async def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        raise AssertionError("a transport with lanes is sent to through them")
+
+    def lane(self) -> _Lane:
+        self.lanes.append(_Lane(self.sent))
+        return self.lanes[-1]
+
+    def describe(self) -> str:
+        return "2 of 4 connections: testing"
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_the_engine_uses_what_the_transport_offers_without_asking_its_class(
+    settings: Settings, engine: Engine
+) -> None:
+    readers = add_subscribers(engine, 6)
+    _plan(engine)
+    _subject, prepared = prepare_edition(settings, copy_edition(settings))
+    transport = _LanedTransport()
+    status = await deliver(
+        settings, engine, EDITION, prepared, transport=transport, options=fast(workers=2)
+    )
+    assert status == "done"
+    assert sorted(transport.sent) == sorted(email for _, email in readers)
+    assert len(transport.lanes) == 2 and all(lane.released for lane in transport.lanes)
+    assert status_report(engine, EDITION).pacing == "2 of 4 connections: testing"
+    assert transport.closed
 
 
 def _token(url: str) -> str:

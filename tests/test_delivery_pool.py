@@ -27,6 +27,17 @@ from tests.fixtures.faulty_smtp import FaultySMTP, Switchable, free_port
 SENDER = "bulletin@example.org"
 
 
+async def test_the_pool_describes_itself_only_while_it_runs_below_its_size() -> None:
+    pool = SMTPPool(SMTPURL.parse("smtp://127.0.0.1:2525"), size=3)
+    assert pool.describe() == ""  # nothing limits it: nothing to show in linked status
+    assert pool.concurrency.refused(2, "421 4.7.0 too many connections")
+    assert pool.describe() == (
+        "the relay refused a connection while 2 worked (421 4.7.0 too many connections): "
+        "using 2 of 3 connections"
+    )
+    await pool.close()
+
+
 def test_wire_form_doubles_leading_dots_and_fixes_line_endings() -> None:
     assert wire_form(b"a\r\n.b\r\n") == b"a\r\n..b\r\n.\r\n"
     assert wire_form(b".a\nb") == b"..a\r\nb\r\n.\r\n"

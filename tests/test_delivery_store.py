@@ -233,3 +233,21 @@ def test_record_writes_what_sqlalchemy_would_write(engine: Engine) -> None:
         }
     assert [raw[j.id] for j in mine] == [raw[j.id] for j in theirs]
     assert [written[j.id].state for j in mine] == ["sent", "deferred", "failed"]
+
+
+def test_sends_to_resume_are_running_sends_with_rows_left_oldest_first(engine: Engine) -> None:
+    add_subscribers(engine, 3)
+    editions = ["2021-01", "2021-02", "2021-03", "2021-04"]
+    with Session(engine) as session:
+        for edition in editions:
+            plan_send(session, edition)
+    assert store.sends_to_resume(engine) == []  # planned, not yet running
+    for edition in editions:
+        store.set_send_status(engine, edition, "running")
+    store.set_send_status(engine, "2021-02", "paused")
+    with engine.begin() as conn:  # every row of 2021-03 is settled, one of 2021-04 is deferred
+        conn.execute(T.update().where(T.c.edition == "2021-03").values(state="sent"))
+        conn.execute(T.update().where(T.c.edition == "2021-04").values(state="failed"))
+        first = sa.select(sa.func.min(T.c.id)).where(T.c.edition == "2021-04").scalar_subquery()
+        conn.execute(T.update().where(T.c.id == first).values(state="deferred"))
+    assert store.sends_to_resume(engine) == ["2021-01", "2021-04"]

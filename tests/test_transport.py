@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ssl
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,11 @@ from linked.idn import SMTPUTF8_REFUSAL
 from linked.settings import load_settings
 from linked.transport import (
     SMTPURL,
+    MemoryTransport,
     OutboxTransport,
     PermanentFailure,
     SMTPTransport,
+    Transport,
     open_transport,
 )
 from tests.fixtures.smtp import running_smtp_server
@@ -60,6 +64,54 @@ def test_open_transport_follows_settings(project: Path) -> None:
         open_transport(load_settings(project, smtp_url="smtp://127.0.0.1:2525", **public)),
         SMTPTransport,
     )
+
+
+def test_open_transport_builds_smtp_with_the_callers_class(project: Path) -> None:
+    """One factory decides; the caller (the delivery engine's pool) only says what to build."""
+    built: list[tuple[SMTPURL, ssl.SSLContext | None, str | None]] = []
+
+    def smtp(
+        url: SMTPURL, *, tls_context: ssl.SSLContext | None, helo_name: str | None
+    ) -> Transport:
+        built.append((url, tls_context, helo_name))
+        return MemoryTransport()
+
+    assert isinstance(open_transport(load_settings(project), smtp=smtp), OutboxTransport)
+    assert built == []
+    public = {"base_url": "https://bulletin.example.org", "from_address": "L <l@example.org>"}
+    relay = load_settings(project, smtp_url="smtp+starttls://relay.example.org", **public)
+    assert isinstance(open_transport(relay, smtp=smtp), MemoryTransport)
+    ((url, context, helo),) = built
+    assert (url.host, url.port, url.start_tls) == ("relay.example.org", 587, True)
+    assert isinstance(context, ssl.SSLContext) and helo
+
+
+class _Counting(Transport):
+    def __init__(self) -> None:
+        self.closed = 0
+
+    async def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        raise PermanentFailure("not used")
+
+    async def close(self) -> None:
+        self.closed += 1
+
+
+async def test_transports_share_neutral_defaults_and_close_when_async_with_ends(
+    tmp_path: Path,
+) -> None:
+    for transport in (OutboxTransport(tmp_path), MemoryTransport(), _Counting()):
+        assert transport.breaker is None
+        assert transport.lane() is None
+        assert transport.describe() == ""
+    async with _Counting() as counting:
+        assert counting.closed == 0
+    assert counting.closed == 1
+    failing = _Counting()
+    with pytest.raises(PermanentFailure):
+        async with failing as transport:
+            await transport.send("a@example.org", ["b@example.org"], b"")
+    assert failing.closed == 1
 
 
 async def test_outbox_checks_addresses_as_a_server_would(tmp_path: Path) -> None:

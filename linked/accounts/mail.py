@@ -34,12 +34,10 @@ def reset_message(settings: Settings, to: str, url: str) -> tuple[str, bytes]:
 async def send_reset(settings: Settings, to: str, url: str) -> bool:
     """Send the mail; a failure is logged (without the address) and dropped."""
     sender, data = reset_message(settings, to, url)
-    transport = open_transport(settings)
-    try:
-        await transport.send(sender, [to], data)
-    except TransportError as exc:
-        log.warning("could not send a password link: %s", exc)
-        return False
-    finally:
-        await transport.close()
+    async with open_transport(settings) as transport:
+        try:
+            await transport.send(sender, [to], data)
+        except TransportError as exc:
+            log.warning("could not send a password link: %s", exc)
+            return False
     return True

@@ -3,5 +3,5 @@ connection set, recording each row's state durably so a crash never loses or dou
 
 Modules: :mod:`models` (tables), :mod:`plan` (rows), :mod:`ratelimit`, :mod:`pool` (SMTP),
 :mod:`breaker` (shared back-off), :mod:`store` (row state changes), :mod:`engine`
-(workers), :mod:`service` (what the CLI calls).
+(workers), :mod:`run` (a run from the settings), :mod:`service` (what the CLI calls).
 """

@@ -53,14 +53,14 @@ from sqlalchemy import Engine
 from linked.delivery import store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.models import OPEN_STATES, DeliveryState, SendStatus, utcnow
-from linked.delivery.pool import ConnectionFailure, Lane, SMTPPool
+from linked.delivery.pool import ConnectionFailure
 from linked.delivery.progress import Progress
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.recorder import Batch, Recorder
 from linked.delivery.store import Job, Outcome, OutcomeKind
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
-from linked.transport import SessionRefused, Throttled, Transport, TransportError
+from linked.transport import Breaker, Lane, SessionRefused, Throttled, Transport, TransportError
 
 D = DeliveryState
 #: A message whose connection drops this many times in a row is deferred like a 4xx.
@@ -79,7 +79,7 @@ def failed(exc: Exception) -> Outcome:
 
 @dataclass
 class EngineOptions:
-    """Knobs of one run; :func:`linked.delivery.service` fills them from the settings."""
+    """Knobs of one run; :func:`linked.delivery.run.engine_options` fills them from the settings."""
 
     workers: int = 10
     max_attempts: int = 5
@@ -117,8 +117,7 @@ class DeliveryRun:
         self.return_path = return_path
         self.options = options or EngineOptions()
         self.limiter = limiter or RateLimiter()
-        pool_breaker = transport.breaker if isinstance(transport, SMTPPool) else None
-        self.breaker = breaker or pool_breaker or CircuitBreaker()
+        self.breaker: Breaker = breaker or transport.breaker or CircuitBreaker()
         self.on_progress = progress
         self.progress = Progress()
         self.owner = store.new_owner()
@@ -186,11 +185,8 @@ class DeliveryRun:
 
     def pacing(self) -> str:
         """The connections and rate in use and why, or "" while nothing limits them."""
-        pool = self.transport.describe() if isinstance(self.transport, SMTPPool) else ""
-        if isinstance(self.transport, SMTPPool) and pool == f"{self.transport.size} connections":
-            pool = ""
-        rate = self.limiter.describe()
-        return "; ".join(part for part in (pool, rate) if part)
+        parts = (self.transport.describe(), self.limiter.describe())
+        return "; ".join(part for part in parts if part)
 
     def _note_pacing(self) -> None:
         if (pacing := self.pacing()) != self.progress.pacing:
@@ -260,7 +256,7 @@ class DeliveryRun:
         """
         pending: deque[asyncio.Future[None]] = deque()  # handed-over outcomes, oldest first
         following: Job | None = None
-        lane = self.transport.lane() if isinstance(self.transport, SMTPPool) else None
+        lane = self.transport.lane()
         try:
             while True:
                 if following is not None:

@@ -2,7 +2,8 @@
 
 Each function opens the database (migrating it first), does one job and returns
 a plain result for the caller to show. Sending functions compose the edition once,
-then run :class:`~linked.delivery.engine.DeliveryRun` to completion (or until paused).
+then run :class:`~linked.delivery.engine.DeliveryRun` (built by :mod:`linked.delivery.run`)
+to completion (or until paused).
 """
 
 from __future__ import annotations
@@ -26,21 +27,15 @@ from linked.compose.composer import ComposedEmail
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.delivery import store
-from linked.delivery.breaker import CircuitBreaker
-from linked.delivery.engine import DeliveryRun, EngineOptions
+from linked.delivery.engine import EngineOptions
 from linked.delivery.models import DeliveryState, SendStatus
 from linked.delivery.plan import get_send, load_content, plan_send, recipients_left
-from linked.delivery.pool import SMTPPool
 from linked.delivery.progress import Progress
-from linked.delivery.quota import shared_limiter
-from linked.delivery.ratelimit import RateLimiter
-from linked.delivery.returnpath import return_paths
+from linked.delivery.run import make_run
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient, prepare_message
 from linked.settings import Settings
-from linked.subscribers.tokens import unsubscribe_url
-from linked.transport import SMTPURL, Transport, TransportError, open_transport, smtp_session
-from linked.transport.guard import refuse_local_links
+from linked.transport import Transport, TransportError, open_transport
 
 PROOF_PREFIX = "[Proof] "
 
@@ -133,23 +128,6 @@ def prepare_planned(settings: Settings, db: Engine, edition: str) -> PreparedMes
     return prepare_message(settings, composed)
 
 
-def make_transport(settings: Settings) -> Transport:
-    """The SMTP pool when ``LINKED_SMTP_URL`` is set, else the ``outbox/`` folder."""
-    if settings.smtp_url:
-        refuse_local_links(settings)
-        url = SMTPURL.parse(settings.smtp_url)
-        context, helo = smtp_session(settings, url)
-        return SMTPPool(
-            url,
-            size=settings.smtp_pool_size,
-            max_per_connection=settings.smtp_max_per_connection,
-            breaker=CircuitBreaker(),
-            tls_context=context,
-            helo_name=helo,
-        )
-    return open_transport(settings)
-
-
 async def deliver(
     settings: Settings,
     db: Engine,
@@ -161,38 +139,11 @@ async def deliver(
     options: EngineOptions | None = None,
 ) -> SendStatus:
     """Run the send of ``edition`` until done or paused; the rows must be planned already."""
-    transport = transport or make_transport(settings)
-    run = DeliveryRun(
-        db,
-        edition,
-        prepared,
-        transport,
-        lambda subscriber_id: unsubscribe_url(settings, subscriber_id),
-        return_path=return_paths(settings),
-        options=options or engine_options(settings),
-        limiter=make_limiter(settings, db),
-        progress=progress,
+    run = make_run(
+        settings, db, edition, prepared, transport=transport, progress=progress, options=options
     )
-    try:
+    async with run.transport:
         return await run.run()
-    finally:
-        await transport.close()
-
-
-def make_limiter(settings: Settings, db: Engine) -> RateLimiter:
-    """The settings' rate limits, shared through the database with every other worker."""
-    return shared_limiter(db, settings.rate_per_second, settings.rate_per_hour)
-
-
-def engine_options(settings: Settings) -> EngineOptions:
-    """The engine's knobs from the settings."""
-    return EngineOptions(
-        workers=settings.smtp_pool_size,
-        max_attempts=settings.max_attempts,
-        retry_base_seconds=settings.retry_base_seconds,
-        lease_seconds=settings.lease_seconds,
-        claim_batch=max(50, settings.smtp_pool_size * 10),
-    )
 
 
 def check_unchanged(folder: Path, digest: str) -> None:
@@ -310,9 +261,8 @@ def send_proof(settings: Settings, folder: Path, addresses: Sequence[str]) -> li
 async def _send_proof(
     settings: Settings, prepared: PreparedMessage, addresses: Sequence[str]
 ) -> list[str]:
-    transport = open_transport(settings)
     sent: list[str] = []
-    try:
+    async with open_transport(settings) as transport:
         for address in addresses:
             # The proof shows the real footer link shape without unsubscribing anyone.
             message = prepared.render(
@@ -323,8 +273,6 @@ async def _send_proof(
             except TransportError as exc:
                 raise LinkedError(f"proof to {address} refused: {exc.reply}") from exc
             sent.append(address)
-    finally:
-        await transport.close()
     return sent
 
 

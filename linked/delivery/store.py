@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-from linked.delivery.models import Delivery, DeliveryState, Send, SendStatus, utcnow
+from linked.delivery.models import OPEN_STATES, Delivery, DeliveryState, Send, SendStatus, utcnow
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.subscribers.service import record_bounce
 
@@ -527,6 +527,18 @@ def send_status(engine: Engine, edition: str) -> SendStatus | None:
     with engine.connect() as conn:
         value = conn.execute(sa.select(S.c.status).where(S.c.edition == edition)).scalar()
     return SendStatus(value) if value is not None else None
+
+
+def sends_to_resume(engine: Engine) -> list[str]:
+    """Editions whose send is ``running`` with rows queued, sending or deferred, oldest first."""
+    left = sa.select(T.c.id).where(T.c.edition == S.c.edition, T.c.state.in_(OPEN_STATES))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(S.c.edition)
+            .where(S.c.status == SendStatus.running, left.exists())
+            .order_by(S.c.id)
+        )
+        return [str(r[0]) for r in rows]
 
 
 def set_send_status(engine: Engine, edition: str, status: SendStatus) -> bool:

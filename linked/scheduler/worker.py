@@ -18,36 +18,20 @@ import asyncio
 import contextlib
 import logging
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from linked.delivery import store
 from linked.delivery.engine import DeliveryRun
-from linked.delivery.models import OPEN_STATES, Delivery, Send, SendStatus
-from linked.delivery.returnpath import return_paths
-from linked.delivery.service import engine_options, make_limiter, make_transport, prepare_planned
+from linked.delivery.models import SendStatus
+from linked.delivery.run import make_run
+from linked.delivery.service import prepare_planned
 from linked.errors import LinkedError
 from linked.scheduler import events
 from linked.scheduler.models import EventKind
 from linked.settings import Settings
-from linked.subscribers.tokens import unsubscribe_url
 from linked.transport import SessionRefused
 
 log = logging.getLogger("linked.worker")
-S = Send.__table__  # type: ignore[attr-defined]
-T = Delivery.__table__  # type: ignore[attr-defined]
-
-
-def sends_to_resume(db: Engine) -> list[str]:
-    """Editions whose send is ``running`` with rows queued, sending or deferred."""
-    left = sa.select(T.c.id).where(T.c.edition == S.c.edition, T.c.state.in_(OPEN_STATES))
-    with db.connect() as conn:
-        rows = conn.execute(
-            sa.select(S.c.edition)
-            .where(S.c.status == SendStatus.running, left.exists())
-            .order_by(S.c.id)
-        )
-        return [str(r[0]) for r in rows]
 
 
 class DeliveryWorker:
@@ -76,7 +60,7 @@ class DeliveryWorker:
         """The loop: poll, deliver, sleep; returns after :meth:`stop`."""
         while not self._stopping:
             try:
-                for edition in await asyncio.to_thread(sends_to_resume, self.db):
+                for edition in await asyncio.to_thread(store.sends_to_resume, self.db):
                     if self._stopping:
                         break
                     await self._deliver(edition)
@@ -95,17 +79,7 @@ class DeliveryWorker:
                 self._blocked.add(edition)
             return
         self._blocked.discard(edition)
-        transport = make_transport(self.settings)
-        run = DeliveryRun(
-            self.db,
-            edition,
-            prepared,
-            transport,
-            lambda subscriber_id: unsubscribe_url(self.settings, subscriber_id),
-            return_path=return_paths(self.settings),
-            options=engine_options(self.settings),
-            limiter=make_limiter(self.settings, self.db),
-        )
+        run = make_run(self.settings, self.db, edition, prepared)
         self._current = run
         if self._stopping:
             run.paused = True
@@ -124,7 +98,7 @@ class DeliveryWorker:
             return
         finally:
             self._current = None
-            await transport.close()
+            await run.transport.close()
         log.info("event=worker.finished edition=%s status=%s", edition, status)
         if status == SendStatus.done:
             await asyncio.to_thread(_record_scheduled_done, self.db, edition)

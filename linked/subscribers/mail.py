@@ -152,9 +152,8 @@ async def send_confirmations(settings: Settings, mailings: Sequence[Mailing]) ->
     """
     composer = composer_for(settings)
     await asyncio.to_thread(composer.prepared, NoticeKind.confirm)  # MJML off the loop
-    transport = open_transport(settings)
     sent = 0
-    try:
+    async with open_transport(settings) as transport:
         for mailing in mailings:
             try:
                 await send_notice(composer, transport, NoticeKind.confirm, mailing)
@@ -163,6 +162,4 @@ async def send_confirmations(settings: Settings, mailings: Sequence[Mailing]) ->
                 log.warning("could not send to subscriber %s: %s", mailing.subscriber_id, exc)
                 continue
             sent += 1
-    finally:
-        await transport.close()
     return sent

@@ -16,13 +16,16 @@ _HOME = {
     "SMTPURL": "smtp",
     "SMTPTransport": "smtp",
     "OutboxTransport": "outbox",
+    "SMTPFactory": "factory",
     "open_transport": "factory",
     "smtp_session": "factory",
 }
 
 if TYPE_CHECKING:
     from linked.transport.base import (
+        Breaker,
         Envelope,
+        Lane,
         MemoryTransport,
         PermanentFailure,
         SentMessage,
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
         Transport,
         TransportError,
     )
-    from linked.transport.factory import open_transport, smtp_session
+    from linked.transport.factory import SMTPFactory, open_transport, smtp_session
     from linked.transport.outbox import OutboxTransport
     from linked.transport.smtp import SMTPURL, SMTPTransport
 
@@ -48,10 +51,13 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "SMTPURL",
+    "Breaker",
     "Envelope",
+    "Lane",
     "MemoryTransport",
     "OutboxTransport",
     "PermanentFailure",
+    "SMTPFactory",
     "SMTPTransport",
     "SentMessage",
     "SessionRefused",

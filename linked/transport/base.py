@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, Self
 
 from linked.errors import LinkedError
 from linked.idn import SMTPUTF8_REFUSAL, UnmailableAddress, wire_address
@@ -70,16 +71,73 @@ class SessionRefused(LinkedError):
     """
 
 
-class Transport(Protocol):
-    """Send message bytes to envelope recipients. Implementations may pool connections."""
+class Breaker(Protocol):
+    """What every sender waits on while the relay is down
+    (:class:`linked.delivery.breaker.CircuitBreaker`)."""
 
+    async def wait(self) -> None:
+        """Return once senders may connect again (at once when they may)."""
+        ...
+
+
+class Lane(Protocol):
+    """One sender's way through a pooled transport (:meth:`Transport.lane`).
+
+    :meth:`send_reply` takes ``then``, the recipients of the sender's next message,
+    so that message's envelope can follow this one's end of data on the same
+    connection; :meth:`release` when the sender is done.
+    """
+
+    async def send_reply(
+        self,
+        sender: str,
+        recipients: Sequence[str],
+        message: bytes,
+        *,
+        prepared: bool = False,
+        then: Sequence[str] | None = None,
+        then_sender: str | None = None,
+    ) -> str:
+        """Deliver one message and return the server's reply, or raise TransportError."""
+        ...
+
+    def release(self) -> None:
+        """Give back what the lane holds."""
+        ...
+
+
+class Transport(abc.ABC):
+    """Send message bytes to envelope recipients. Implementations may pool connections.
+
+    Like django.core.mail's backends: :meth:`send` is the one method every transport
+    writes; the others have neutral defaults that a pooled transport overrides, so a
+    caller never asks which transport it has. ``async with transport:`` closes it.
+    """
+
+    #: What senders wait on while the relay is down; None when the transport keeps none.
+    breaker: Breaker | None = None
+
+    @abc.abstractmethod
     async def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
         """Deliver one message or raise :class:`TransportError`."""
-        ...
 
     async def close(self) -> None:
         """Release connections; the transport is not used afterwards."""
-        ...
+        return None
+
+    def lane(self) -> Lane | None:
+        """A :class:`Lane` for one sender, or None: that sender uses :meth:`send`."""
+        return None
+
+    def describe(self) -> str:
+        """What limits the transport now and why (progress, ``linked status``); "" = nothing."""
+        return ""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 @dataclass(frozen=True)
@@ -90,13 +148,10 @@ class SentMessage:
 
 
 @dataclass
-class MemoryTransport:
+class MemoryTransport(Transport):
     """Keeps messages in a list. For unit tests of composition only, never proof of sending."""
 
     sent: list[SentMessage] = field(default_factory=list)
 
     async def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
         self.sent.append(SentMessage(sender, tuple(recipients), message))
-
-    async def close(self) -> None:
-        return None

@@ -9,10 +9,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from linked.transport.base import Envelope
+from linked.transport.base import Envelope, Transport
 
 
-class OutboxTransport:
+class OutboxTransport(Transport):
     """Writes ``outbox/<time>-<n>-<recipient>.eml``; files are written atomically.
 
     Addresses are checked as an SMTP server would get them (:mod:`linked.idn`): one
@@ -40,6 +40,3 @@ class OutboxTransport:
         tmp.write_bytes(message)
         tmp.replace(path)
         return path
-
-    async def close(self) -> None:
-        return None

@@ -21,6 +21,7 @@ from linked.transport.base import (
     SessionRefused,
     TemporaryFailure,
     Throttled,
+    Transport,
     TransportError,
 )
 from linked.transport.session import session_refused
@@ -153,7 +154,7 @@ def classify(exc: Exception) -> TransportError:
     )
 
 
-class SMTPTransport:
+class SMTPTransport(Transport):
     """A single lazily-opened SMTP connection, reopened after it drops."""
 
     def __init__(

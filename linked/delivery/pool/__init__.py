@@ -29,11 +29,13 @@ from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.pool.concurrency import Concurrency
 from linked.delivery.pool.connection import ConnectionFailure, PooledConnection, Shared
 from linked.delivery.pool.wire import wire_form
-from linked.transport import SMTPURL, TransportError
+from linked.transport import SMTPURL, Transport, TransportError
 
 
-class SMTPPool:
+class SMTPPool(Transport):
     """``size`` connections shared by any number of senders; ``send`` waits for a free one."""
+
+    breaker: CircuitBreaker
 
     def __init__(
         self,
@@ -73,8 +75,9 @@ class SMTPPool:
         return len(self.connections)
 
     def describe(self) -> str:
-        """The concurrency in use and why (for progress and ``linked status``)."""
-        return self.concurrency.describe()
+        """The concurrency in use and why (progress, ``linked status``); "" at full size."""
+        described = self.concurrency.describe()
+        return "" if described == f"{self.size} connections" else described
 
     def _working(self) -> int:
         return sum(1 for c in self.connections if c.reader is not None and c.reader.usable)
@@ -85,9 +88,9 @@ class SMTPPool:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def _take(self) -> PooledConnection:
+    async def take(self) -> PooledConnection:
         """A free connection, once fewer than the concurrency limit are in use; an open one
-        first, so the pool does not open more connections than it uses."""
+        first, so the pool does not open more connections than it uses. :meth:`give` it back."""
         while self._in_use >= self.concurrency.limit or not self._idle:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -96,7 +99,7 @@ class SMTPPool:
         self._in_use += 1
         return self._idle.pop()
 
-    def _give(self, connection: PooledConnection) -> None:
+    def give(self, connection: PooledConnection) -> None:
         """Take a connection back; close it when more are open than the limit allows."""
         self._in_use -= 1
         if connection.opened is None and self._working() > self.concurrency.limit:
@@ -119,11 +122,11 @@ class SMTPPool:
         self, sender: str, recipients: Sequence[str], message: bytes, *, prepared: bool = False
     ) -> str:
         """Send on the next free connection and return the server's reply."""
-        connection = await self._take()
+        connection = await self.take()
         try:
             return await connection.send(sender, recipients, message, prepared=prepared)
         finally:
-            self._give(connection)
+            self.give(connection)
 
     async def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
         await self.send_reply(sender, recipients, message)
@@ -162,7 +165,7 @@ class Lane:
     ) -> str:
         connection, self.held = self.held, None
         if connection is None:
-            connection = await self.pool._take()
+            connection = await self.pool.take()
         try:
             return await connection.send(
                 sender, recipients, message, prepared=prepared, then=then, then_sender=then_sender
@@ -171,14 +174,14 @@ class Lane:
             if connection.opened is not None:
                 self.held = connection
             else:
-                self.pool._give(connection)
+                self.pool.give(connection)
 
     def release(self) -> None:
         """Give back a held connection, closing it if a message was announced on it."""
         connection, self.held = self.held, None
         if connection is not None:
             connection.abandon()
-            self.pool._give(connection)
+            self.pool.give(connection)
 
 
 __all__ = [
