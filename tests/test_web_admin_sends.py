@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from linked.accounts import audit
 from linked.accounts.models import AuditEvent, Role
 from linked.authoring.approval import Approval
 from linked.delivery import store
@@ -250,6 +251,40 @@ def test_the_send_page_follows_pauses_resumes_and_shows_the_email_as_sent(
         "send.resume",
         "send.retry",
     ]
+
+
+def test_a_change_and_its_audit_event_commit_together(
+    console: TestClient, engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_subscribers(engine, 2)
+    csrf = as_role(console, Role.sender)
+    assert approve(console, csrf) == 200
+    location = console.post(
+        f"/admin/editions/{EDITION}/send",
+        data={"csrf": csrf, "count": "2"},
+        follow_redirects=False,
+    ).headers["location"]
+    with engine.begin() as conn:  # one row deferred, for retry to re-queue
+        conn.execute(store.T.update().where(store.T.c.id == 1).values(state="deferred"))
+    before = actions(engine)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(audit, "record", broken)
+    schedule = {"csrf": csrf, "date": "2031-05-28", "time": "09:00"}
+    for path, data in [
+        (f"{location}/pause", {"csrf": csrf}),
+        (f"{location}/retry", {"csrf": csrf}),
+        (f"/admin/editions/{EDITION}/schedule", schedule),
+    ]:
+        with pytest.raises(RuntimeError):
+            console.post(path, data=data)
+    # Neither the changes nor their events: the send runs on, nothing is scheduled.
+    assert store.send_status(engine, EDITION) == "running"
+    assert store.counts(engine, EDITION)["deferred"] == 1
+    assert scheduled_for(settings, EDITION) is None
+    assert actions(engine) == before
 
 
 def test_an_image_upload_strips_gps_and_refusals_are_messages(
