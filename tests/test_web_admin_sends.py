@@ -311,3 +311,19 @@ def test_an_image_upload_strips_gps_and_refusals_are_messages(
         assert 'aria-invalid="true"' in refused.text  # type: ignore[attr-defined]
     assert console.get(f"/admin/editions/{EDITION}/images/../edition.md").status_code == 404
     assert console.get("/admin/editions/..%2F..%2Fetc/images").status_code in (400, 404)
+
+
+def test_no_image_is_stored_without_its_audit_event(
+    console: TestClient, engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csrf = as_role(console, Role.editor)
+    images = settings.editions_dir / EDITION / "images"
+    before = actions(engine), sorted(images.iterdir())  # hidden files too: none is left
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        upload(console, csrf, gps_photo())
+    assert (actions(engine), sorted(images.iterdir())) == before
