@@ -96,6 +96,19 @@ def test_an_editor_sees_the_state_but_no_controls_and_is_refused(
     assert scheduled_for(settings, EDITION) is None
 
 
+@pytest.mark.parametrize(
+    ("path", "current"), [("send", "Approve &amp; send"), ("images", "Images")]
+)
+def test_the_page_is_a_tab_of_its_edition(console: TestClient, path: str, current: str) -> None:
+    as_role(console, Role.editor)
+    page = console.get(f"/admin/editions/{EDITION}/{path}").text
+    nav = re.search(rf'<nav class="tabs" aria-label="Edition {EDITION}">(.*?)</nav>', page, re.S)
+    assert nav, page
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]*)</a>', nav.group(1))
+    assert marked == [current]
+    assert f'href="/admin/editions/{EDITION}/{path}" aria-current="page"' in nav.group(1)
+
+
 def test_nobody_approves_their_own_last_change(console: TestClient, engine: Engine) -> None:
     csrf = as_role(console, Role.sender)
     assert upload(console, csrf, gps_photo()).status_code == 303  # type: ignore[attr-defined]

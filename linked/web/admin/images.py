@@ -55,6 +55,7 @@ def routes(api: APIRouter) -> None:
             status_code=status_code,
             current="Editions",
             slug=slug,
+            tab="images",
             images=found,
             errors=errors or {},
             alt=alt,

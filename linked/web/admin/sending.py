@@ -85,6 +85,7 @@ def routes(api: APIRouter) -> None:
             status_code=status_code,
             current="Editions",
             slug=slug,
+            tab="send",
             info=SendPage(found.state, found.send, found.recipients, when),
             zone=settings.timezone,
             errors=errors or {},
