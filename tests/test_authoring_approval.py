@@ -243,7 +243,7 @@ def test_resuming_sends_the_message_as_planned_not_later_edits(
     approve(on, engine, people, ROLE_EMAILS[Role.sender])
     folder = on.editions_dir / EDITION
     delivery.start_detached(on, engine, folder, confirm=None, actor=Actor.cli())
-    delivery.pause_send(engine, EDITION)
+    delivery.pause(on, EDITION)
     (folder / "edition.md").write_text(
         (folder / "edition.md").read_text() + "\nSlippedinafterapproval\n", encoding="utf-8"
     )

@@ -13,6 +13,7 @@ from linked.authoring.images import (
     ALT_FILE,
     MAX_IMAGE_BYTES,
     ImageRejected,
+    StoredImage,
     clean_image,
     list_images,
     safe_stem,
@@ -108,6 +109,29 @@ def test_stored_under_a_safe_new_name_with_its_alt_text(tmp_path: Path) -> None:
     assert sorted(p.name for p in (edition / "images").iterdir()) == sorted(
         [ALT_FILE, first.name, second.name]
     )
+
+
+def test_the_upload_is_recorded_before_the_image_takes_its_name(tmp_path: Path) -> None:
+    seen: list[tuple[StoredImage, list[str]]] = []
+
+    def record(image: StoredImage) -> None:
+        seen.append((image, [i.name for i in list_images(tmp_path)]))
+
+    stored = store_image(tmp_path, "a.jpg", gps_photo(), "A photo", record=record)
+    assert seen == [(stored, [])]  # recorded while nothing was there yet
+    assert [i.name for i in list_images(tmp_path)] == ["a.jpg"]
+
+
+def test_a_failing_record_leaves_nothing_stored(tmp_path: Path) -> None:
+    store_image(tmp_path, "a.jpg", gps_photo(), "The first")
+
+    def record(image: StoredImage) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    with pytest.raises(RuntimeError):
+        store_image(tmp_path, "b.jpg", gps_photo(), "The second", record=record)
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [ALT_FILE, "a.jpg"]
+    assert json.loads((tmp_path / "images" / ALT_FILE).read_text()) == {"a.jpg": "The first"}
 
 
 def test_alt_text_is_required_and_nothing_is_stored_without_it(tmp_path: Path) -> None:

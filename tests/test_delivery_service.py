@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
-from linked.delivery import service
+from linked.accounts import audit
+from linked.accounts.audit import Actor
+from linked.accounts.models import AuditEvent
+from linked.delivery import service, store
 from linked.delivery.progress import Progress
 from linked.errors import LinkedError
 from linked.settings import Settings
@@ -133,3 +138,54 @@ def test_follow_stops_at_a_pause_and_needs_a_send(settings: Settings, engine: En
     seen: list[str] = []
     report = service.follow(settings, folder, lambda state: seen.append(state.waiting))
     assert seen == ["paused"] and report.status == "paused"
+
+
+def _audit(engine: Engine) -> list[tuple[str, str, str | None]]:
+    with Session(engine) as session:
+        rows = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+        return [(row.actor, row.action, row.detail) for row in rows if row.action != "send.start"]
+
+
+def test_pause_resume_and_retry_are_audited_as_the_cli(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(getpass, "getuser", lambda: "ada")
+    add_subscribers(engine, 2)
+    folder = copy_edition(settings)
+    service.start_send(settings, folder, yes=True, detach=True)
+    service.pause(settings, folder)
+    service.resume(settings, folder)
+    service.retry(settings, folder)
+    assert _audit(engine) == [
+        ("cli:ada", "send.pause", None),
+        ("cli:ada", "send.resume", None),
+        ("cli:ada", "send.retry", "0 row(s) re-queued"),
+    ]
+
+
+@pytest.mark.parametrize("action", ["pause", "resume", "retry"])
+def test_a_failing_audit_write_undoes_the_change(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    add_subscribers(engine, 2)
+    service.start_send(settings, copy_edition(settings), yes=True, detach=True)
+    if action == "resume":
+        service.pause(settings, EDITION)
+    with engine.begin() as conn:  # one row deferred, for retry to re-queue
+        conn.execute(store.T.update().where(store.T.c.id == 1).values(state="deferred"))
+    before = (store.send_status(engine, EDITION), store.counts(engine, EDITION), _audit(engine))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(audit, "record", broken)
+    work = {
+        "pause": service.pause_send,
+        "resume": service.resume_detached,
+        "retry": service.retry_detached,
+    }[action]
+    with pytest.raises(RuntimeError), Session(engine) as session:
+        work(session, EDITION, Actor.system())
+        session.commit()  # not reached: the change goes with the session, uncommitted
+    after = (store.send_status(engine, EDITION), store.counts(engine, EDITION), _audit(engine))
+    assert after == before

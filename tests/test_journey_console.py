@@ -131,7 +131,9 @@ def test_the_whole_journey_from_sign_in_to_done(
         assert snippet == f"![{ALT}](images/img-0001.jpg)"
 
         # The first article uses it, with a vague link text the check flags beside the field.
-        page.get_by_role("link", name=f"Back to the edition {SLUG}").click()
+        page.get_by_role("navigation", name=f"Edition {SLUG}").get_by_role(
+            "link", name="Articles"
+        ).click()
         page.get_by_role("link", name="Training this summer").click()
         write_body(
             page,

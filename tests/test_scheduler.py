@@ -13,7 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from linked.accounts import audit
+from linked.accounts.audit import Actor
+from linked.accounts.models import AuditEvent
 from linked.errors import LinkedError
 from linked.scheduler import events
 from linked.scheduler.runtime import Scheduler, run_scheduled_send
@@ -22,6 +26,7 @@ from linked.scheduler.service import (
     list_schedules,
     resolve_time,
     schedule_edition,
+    scheduled_for,
 )
 from linked.settings import Settings
 from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, rows
@@ -275,3 +280,26 @@ def test_a_time_in_another_zone_is_shown_in_local_time(
     copy_edition(settings)
     when = schedule_edition(settings, EDITION, datetime(2031, 1, 1, 9, 0))
     assert when.astimezone(UTC) == datetime(2031, 1, 1, 14, 0, tzinfo=UTC)
+
+
+def _broken_audit(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("the audit log cannot be written")
+
+
+def test_a_schedule_and_its_audit_event_commit_together(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_edition(settings)
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "record", _broken_audit)
+        with pytest.raises(RuntimeError):
+            schedule_edition(settings, EDITION, _soon(3600))
+    assert scheduled_for(settings, EDITION) is None and _kinds(engine) == []
+    when = schedule_edition(settings, EDITION, _soon(3600), actor=Actor("sender@example.org"))
+    monkeypatch.setattr(audit, "record", _broken_audit)
+    with pytest.raises(RuntimeError):
+        cancel_schedule(settings, EDITION)
+    assert scheduled_for(settings, EDITION) == when and _kinds(engine) == ["scheduled"]
+    with Session(engine) as session:
+        [event] = session.exec(select(AuditEvent)).all()
+    assert (event.actor, event.action) == ("sender@example.org", "send.schedule")

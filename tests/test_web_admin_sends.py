@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from linked.accounts import audit
 from linked.accounts.models import AuditEvent, Role
 from linked.authoring.approval import Approval
 from linked.delivery import store
@@ -93,6 +94,19 @@ def test_an_editor_sees_the_state_but_no_controls_and_is_refused(
         assert session.exec(select(Approval)).first() is None
         assert session.exec(select(Send)).first() is None
     assert scheduled_for(settings, EDITION) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "current"), [("send", "Approve &amp; send"), ("images", "Images")]
+)
+def test_the_page_is_a_tab_of_its_edition(console: TestClient, path: str, current: str) -> None:
+    as_role(console, Role.editor)
+    page = console.get(f"/admin/editions/{EDITION}/{path}").text
+    nav = re.search(rf'<nav class="tabs" aria-label="Edition {EDITION}">(.*?)</nav>', page, re.S)
+    assert nav, page
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]*)</a>', nav.group(1))
+    assert marked == [current]
+    assert f'href="/admin/editions/{EDITION}/{path}" aria-current="page"' in nav.group(1)
 
 
 def test_nobody_approves_their_own_last_change(console: TestClient, engine: Engine) -> None:
@@ -252,6 +266,40 @@ def test_the_send_page_follows_pauses_resumes_and_shows_the_email_as_sent(
     ]
 
 
+def test_a_change_and_its_audit_event_commit_together(
+    console: TestClient, engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_subscribers(engine, 2)
+    csrf = as_role(console, Role.sender)
+    assert approve(console, csrf) == 200
+    location = console.post(
+        f"/admin/editions/{EDITION}/send",
+        data={"csrf": csrf, "count": "2"},
+        follow_redirects=False,
+    ).headers["location"]
+    with engine.begin() as conn:  # one row deferred, for retry to re-queue
+        conn.execute(store.T.update().where(store.T.c.id == 1).values(state="deferred"))
+    before = actions(engine)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(audit, "record", broken)
+    schedule = {"csrf": csrf, "date": "2031-05-28", "time": "09:00"}
+    for path, data in [
+        (f"{location}/pause", {"csrf": csrf}),
+        (f"{location}/retry", {"csrf": csrf}),
+        (f"/admin/editions/{EDITION}/schedule", schedule),
+    ]:
+        with pytest.raises(RuntimeError):
+            console.post(path, data=data)
+    # Neither the changes nor their events: the send runs on, nothing is scheduled.
+    assert store.send_status(engine, EDITION) == "running"
+    assert store.counts(engine, EDITION)["deferred"] == 1
+    assert scheduled_for(settings, EDITION) is None
+    assert actions(engine) == before
+
+
 def test_an_image_upload_strips_gps_and_refusals_are_messages(
     console: TestClient, settings: Settings
 ) -> None:
@@ -276,3 +324,19 @@ def test_an_image_upload_strips_gps_and_refusals_are_messages(
         assert 'aria-invalid="true"' in refused.text  # type: ignore[attr-defined]
     assert console.get(f"/admin/editions/{EDITION}/images/../edition.md").status_code == 404
     assert console.get("/admin/editions/..%2F..%2Fetc/images").status_code in (400, 404)
+
+
+def test_no_image_is_stored_without_its_audit_event(
+    console: TestClient, engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csrf = as_role(console, Role.editor)
+    images = settings.editions_dir / EDITION / "images"
+    before = actions(engine), sorted(images.iterdir())  # hidden files too: none is left
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        upload(console, csrf, gps_photo())
+    assert (actions(engine), sorted(images.iterdir())) == before

@@ -10,7 +10,8 @@ again. An animated GIF keeps its first frame only.
 The alt text is required at upload and kept in ``images/.alt.json`` (a hidden file:
 not published and not part of the approved content; an article's own ``image_alt``
 is what readers get). Files are written atomically (a temporary file, then a rename)
-and an upload never replaces an existing image.
+and an upload never replaces an existing image. The console's audit event for an
+upload commits between the two (see :func:`store_image`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import re
 import tempfile
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,18 +163,32 @@ def safe_stem(filename: str) -> str:
     return _SAFE.sub("-", ascii_stem.lower()).strip("-")[:60].strip("-") or "image"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def write_hidden(folder: Path, data: bytes) -> Path:
+    """Write ``data`` to disk under a new hidden name in ``folder`` (``.tmp-…``) and return it.
+
+    Hidden names are in no list, hash or build; a rename into place publishes the file.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    temporary = write_hidden(path.parent, data)
+    try:
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -194,8 +210,25 @@ def check_alt(alt: str) -> str:
     return alt
 
 
-def store_image(edition_folder: Path, filename: str, data: bytes, alt: str) -> StoredImage:
-    """Clean ``data`` and store it in the edition's ``images/`` under a new safe name."""
+def store_image(
+    edition_folder: Path,
+    filename: str,
+    data: bytes,
+    alt: str,
+    *,
+    record: Callable[[StoredImage], None] | None = None,
+) -> StoredImage:
+    """Clean ``data`` and store it in the edition's ``images/`` under a new safe name.
+
+    ``record(image)`` is the console's audit event (``image.upload``), committed once
+    the image is on disk under a hidden name and before it is renamed into place: if
+    it fails, nothing was stored. The event is the only record of an upload and makes
+    the uploader the edition's last editor (four eyes), so it must never be missing for
+    an image that is there: written after the image, a failed event would leave a
+    change nobody made, whose uploader could approve it. In this order the one step
+    after the commit is the rename (and the alt text); should that fail, the log names
+    an upload that is not there, which only errs on the safe side.
+    """
     if not edition_folder.is_dir():
         raise LinkedError(f"no edition folder {edition_folder}")
     alt = check_alt(alt)
@@ -207,11 +240,19 @@ def store_image(edition_folder: Path, filename: str, data: bytes, alt: str) -> S
     while (folder / name).exists():
         number += 1
         name = f"{stem}-{number}.{clean.extension}"
-    write_atomic(folder / name, clean.data)
-    texts = _alt_texts(folder)
-    texts[name] = alt
-    write_atomic(folder / ALT_FILE, json.dumps(texts, ensure_ascii=False, indent=1).encode())
-    return StoredImage(name, alt, clean.width, clean.height)
+    image = StoredImage(name, alt, clean.width, clean.height)
+    staged = write_hidden(folder, clean.data)
+    try:
+        if record is not None:
+            record(image)
+        texts = _alt_texts(folder)
+        texts[name] = alt
+        write_atomic(folder / ALT_FILE, json.dumps(texts, ensure_ascii=False, indent=1).encode())
+        os.replace(staged, folder / name)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return image
 
 
 def list_images(edition_folder: Path) -> list[StoredImage]:

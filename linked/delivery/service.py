@@ -4,6 +4,8 @@ Each function opens the database (migrating it first), does one job and returns
 a plain result for the caller to show. Sending functions compose the edition once,
 then run :class:`~linked.delivery.engine.DeliveryRun` (built by :mod:`linked.delivery.run`)
 to completion (or until paused).
+Pausing, resuming and retrying are :func:`pause_send`, :func:`resume_detached` and
+:func:`retry_detached` on a session: the console calls them in its own transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from linked.check import check_edition
 from linked.compose.composer import ComposedEmail
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
+from linked.db.writes import write
 from linked.delivery import store
 from linked.delivery.engine import EngineOptions
 from linked.delivery.models import DeliveryState, SendStatus
@@ -347,7 +350,7 @@ def _continue(
     settings: Settings,
     folder: Path,
     progress: Callable[[Progress], None] | None,
-    before: Callable[[Engine, str], object],
+    before: Callable[[Session, str], object],
 ) -> SendResult:
     edition = slug_of(folder)
     db = open_database(settings)
@@ -356,7 +359,7 @@ def _continue(
             raise LinkedError(f"edition {edition!r} has not been sent: run linked send {edition}")
         # The message as planned (and approved), not the files as they may be now.
         prepared = prepare_planned(settings, db, edition)
-        before(db, edition)
+        write(db, lambda session: before(session, edition))
         status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
         return SendResult(edition, status, store.counts(db, edition))
     finally:
@@ -364,7 +367,11 @@ def _continue(
 
 
 def retry(
-    settings: Settings, folder: Path, progress: Callable[[Progress], None] | None = None
+    settings: Settings,
+    folder: Path,
+    progress: Callable[[Progress], None] | None = None,
+    *,
+    actor: Actor | None = None,
 ) -> SendResult:
     """Re-queue deferred rows and rows failed by temporary (4xx) replies, then send them.
 
@@ -372,10 +379,9 @@ def retry(
     """
     requeued = 0
 
-    def requeue(db: Engine, edition: str) -> None:
+    def requeue(session: Session, edition: str) -> None:
         nonlocal requeued
-        requeued = store.requeue_temporary(db, edition)
-        store.set_send_status(db, edition, SendStatus.running)
+        requeued = retry_detached(session, edition, actor or Actor.cli())
 
     result = _continue(settings, folder, progress, requeue)
     result.added = requeued
@@ -383,44 +389,59 @@ def retry(
 
 
 def resume(
-    settings: Settings, folder: Path, progress: Callable[[Progress], None] | None = None
+    settings: Settings,
+    folder: Path,
+    progress: Callable[[Progress], None] | None = None,
+    *,
+    actor: Actor | None = None,
 ) -> SendResult:
     """Clear the pause flag and carry the send on to completion."""
     return _continue(
-        settings, folder, progress, lambda db, e: store.set_send_status(db, e, SendStatus.running)
+        settings, folder, progress, lambda s, e: resume_detached(s, e, actor or Actor.cli())
     )
 
 
-def pause(settings: Settings, edition: str | Path) -> None:
+def pause(settings: Settings, edition: str | Path, *, actor: Actor | None = None) -> None:
     """Set the pause flag; running workers stop between messages within a second."""
     db = open_database(settings)
     try:
-        pause_send(db, slug_of(edition))
+        write(db, lambda session: pause_send(session, slug_of(edition), actor or Actor.cli()))
     finally:
         db.dispose()
 
 
-def pause_send(db: Engine, slug: str) -> None:
-    """:func:`pause` on an open engine (``linked pause`` and the console)."""
-    if store.send_status(db, slug) in (None, SendStatus.done):
+# The three below change the send and write its audit event in the caller's transaction
+# (the caller commits), so the change and its record are never apart. ``linked pause``,
+# ``resume`` and ``retry`` call them as the CLI; the console as the signed-in account.
+
+
+def pause_send(session: Session, slug: str, actor: Actor) -> None:
+    """Set the pause flag (``send.pause``): running workers stop between messages."""
+    conn = session.connection()
+    if store.send_status(conn, slug) in (None, SendStatus.done):
         raise LinkedError(f"edition {slug!r} has no send in progress to pause")
-    store.set_send_status(db, slug, SendStatus.paused)
+    store.set_send_status(conn, slug, SendStatus.paused)
+    audit.record(session, actor, "send.pause", target(slug))
 
 
-def resume_detached(db: Engine, slug: str) -> None:
-    """Clear the pause flag for the delivery workers to carry the send on (the console)."""
-    if store.send_status(db, slug) in (None, SendStatus.done):
+def resume_detached(session: Session, slug: str, actor: Actor) -> None:
+    """Clear the pause flag (``send.resume``) for the delivery workers to carry the send on."""
+    conn = session.connection()
+    if store.send_status(conn, slug) in (None, SendStatus.done):
         raise LinkedError(f"edition {slug!r} has no paused send to resume")
-    store.set_send_status(db, slug, SendStatus.running)
+    store.set_send_status(conn, slug, SendStatus.running)
+    audit.record(session, actor, "send.resume", target(slug))
 
 
-def retry_detached(db: Engine, slug: str) -> int:
-    """Re-queue deferred rows and temporary failures for the delivery workers (the console).
+def retry_detached(session: Session, slug: str, actor: Actor) -> int:
+    """Re-queue deferred rows and temporary failures for the delivery workers (``send.retry``).
 
     Returns the number of rows re-queued; permanent failures stay failed.
     """
-    if store.send_status(db, slug) is None:
+    conn = session.connection()
+    if store.send_status(conn, slug) is None:
         raise LinkedError(f"edition {slug!r} has not been sent")
-    requeued = store.requeue_temporary(db, slug)
-    store.set_send_status(db, slug, SendStatus.running)
+    requeued = store.requeue_temporary(conn, slug)
+    store.set_send_status(conn, slug, SendStatus.running)
+    audit.record(session, actor, "send.retry", target(slug), f"{requeued} row(s) re-queued")
     return requeued

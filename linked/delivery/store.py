@@ -15,7 +15,8 @@ import re
 import secrets
 import socket
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -37,6 +38,20 @@ S = Send.__table__  # type: ignore[attr-defined]
 HARD_BOUNCE = re.compile(r"\b5\.1\.\d{1,3}\b")
 #: Longest wait between tries of a deferred row, whatever the attempt count.
 MAX_BACKOFF = timedelta(hours=6)
+
+
+@contextmanager
+def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    """A transaction of its own on an engine; on a connection, the caller's (it commits).
+
+    So a status change can commit with the audit event that records it
+    (:func:`linked.delivery.service.pause_send`), and the engine's calls stay one-liners.
+    """
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.begin() as conn:
+            yield conn
 
 
 def this_host() -> str:
@@ -492,9 +507,9 @@ def next_due(engine: Engine, edition: str) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-def requeue_temporary(engine: Engine, edition: str) -> int:
+def requeue_temporary(bind: Engine | Connection, edition: str) -> int:
     """``linked retry``: deferred rows and rows failed by 4xx replies go back to ``queued``."""
-    with engine.begin() as conn:
+    with _transaction(bind) as conn:
         result = conn.execute(
             T.update()
             .where(
@@ -522,9 +537,9 @@ def errors_by_reply(engine: Engine, edition: str, limit: int = 10) -> list[tuple
     return [(str(s), str(r or "(no reply)"), int(n)) for s, r, n in rows]
 
 
-def send_status(engine: Engine, edition: str) -> SendStatus | None:
+def send_status(bind: Engine | Connection, edition: str) -> SendStatus | None:
     """The ``send.status`` of an edition, or None when it has no send."""
-    with engine.connect() as conn:
+    with _transaction(bind) as conn:
         value = conn.execute(sa.select(S.c.status).where(S.c.edition == edition)).scalar()
     return SendStatus(value) if value is not None else None
 
@@ -541,7 +556,7 @@ def sends_to_resume(engine: Engine) -> list[str]:
         return [str(r[0]) for r in rows]
 
 
-def set_send_status(engine: Engine, edition: str, status: SendStatus) -> bool:
+def set_send_status(bind: Engine | Connection, edition: str, status: SendStatus) -> bool:
     """Set ``send.status``; stamps ``started_at``/``finished_at``. False when there is no send."""
     now = utcnow()
     values: dict[str, object] = {"status": status, "updated_at": now}
@@ -550,7 +565,7 @@ def set_send_status(engine: Engine, edition: str, status: SendStatus) -> bool:
         values["finished_at"] = None
     elif status == SendStatus.done:
         values["finished_at"] = now
-    with engine.begin() as conn:
+    with _transaction(bind) as conn:
         result = conn.execute(S.update().where(S.c.edition == edition).values(**values))
         return bool(result.rowcount)
 

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from linked.scheduler.models import EventKind, ScheduleEvent, utcnow
 
@@ -17,9 +17,17 @@ WARNINGS = (EventKind.blocked, EventKind.missed, EventKind.failed)
 
 
 def record(
-    db: Engine, edition: str, kind: EventKind, detail: str = "", run_at: datetime | None = None
+    db: Engine | Connection,
+    edition: str,
+    kind: EventKind,
+    detail: str = "",
+    run_at: datetime | None = None,
 ) -> None:
-    """Store one event and log it as ``event=schedule.<kind> edition=… run_at=… detail=…``."""
+    """Store one event and log it as ``event=schedule.<kind> edition=… run_at=… detail=…``.
+
+    On a connection the row is written in the caller's transaction (a schedule and its
+    audit event commit together); on an engine, in a transaction of its own.
+    """
     level = logging.WARNING if kind in WARNINGS else logging.INFO
     log.log(
         level,
@@ -29,12 +37,14 @@ def record(
         run_at.isoformat() if run_at else "-",
         detail,
     )
+    insert = E.insert().values(
+        edition=edition, kind=kind, run_at=run_at, detail=detail, created_at=utcnow()
+    )
+    if isinstance(db, Connection):
+        db.execute(insert)
+        return
     with db.begin() as conn:
-        conn.execute(
-            E.insert().values(
-                edition=edition, kind=kind, run_at=run_at, detail=detail, created_at=utcnow()
-            )
-        )
+        conn.execute(insert)
 
 
 def latest(db: Engine) -> dict[str, ScheduleEvent]:

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 from apscheduler.job import Job
-from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import Engine
+from apscheduler.util import datetime_to_utc_timestamp
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from linked.accounts import audit
@@ -40,6 +42,13 @@ from linked.settings import Settings, load_settings
 log = logging.getLogger("linked.scheduler")
 JOB_PREFIX = "send:"
 JOBS_TABLE = "apscheduler_jobs"
+#: APScheduler's job table (migration 0005 creates it), for writing a job in a transaction.
+_JOBS = sa.table(
+    JOBS_TABLE,
+    sa.column("id", sa.Unicode(191)),
+    sa.column("next_run_time", sa.Float(25)),
+    sa.column("job_state", sa.LargeBinary),
+)
 
 
 def job_id(slug: str) -> str:
@@ -50,6 +59,41 @@ def job_id(slug: str) -> str:
 def grace_seconds(settings: Settings) -> int:
     """``schedule_grace_hours`` as APScheduler's ``misfire_grace_time`` (a positive int)."""
     return max(1, round(settings.schedule_grace_hours * 3600))
+
+
+def put_job(conn: Connection, settings: Settings, slug: str, at: datetime) -> None:
+    """Schedule (or reschedule) the send of ``slug`` at ``at`` (aware), in the caller's transaction.
+
+    The row is the one :class:`SQLAlchemyJobStore` writes (its ``add_job``), written here
+    so the job, its ``scheduled`` event and its audit event commit together; a running
+    scheduler reads it on its next look at the store (:meth:`Scheduler.wakeup`).
+    """
+    job = Job(
+        BackgroundScheduler(timezone=settings.zone),  # never started: it only names the zone
+        id=job_id(slug),
+        func=fire,
+        trigger=DateTrigger(run_date=at, timezone=settings.zone),
+        executor="default",
+        args=(str(Path(settings.root).resolve()), slug),
+        kwargs={},
+        name=f"send {slug}",
+        misfire_grace_time=grace_seconds(settings),
+        coalesce=True,
+        max_instances=1,
+        next_run_time=at,
+    )
+    row = {
+        "next_run_time": datetime_to_utc_timestamp(at),
+        "job_state": pickle.dumps(job.__getstate__(), pickle.HIGHEST_PROTOCOL),
+    }
+    updated = conn.execute(_JOBS.update().where(_JOBS.c.id == job.id).values(**row))
+    if not updated.rowcount:
+        conn.execute(_JOBS.insert().values(id=job.id, **row))
+
+
+def delete_job(conn: Connection, slug: str) -> bool:
+    """Remove the job of ``slug`` in the caller's transaction; False when there was none."""
+    return bool(conn.execute(_JOBS.delete().where(_JOBS.c.id == job_id(slug))).rowcount)
 
 
 @dataclass(frozen=True)
@@ -186,37 +230,6 @@ class Scheduler:
         """Look at the job store again now: jobs added by another process (the CLI) are seen."""
         if self.scheduler.running:
             self.scheduler.wakeup()
-
-    def add(self, slug: str, at: datetime) -> None:
-        """Schedule (or reschedule) the send of ``slug`` at ``at`` (aware)."""
-        job = Job(
-            self.scheduler,
-            id=job_id(slug),
-            func=fire,
-            trigger=DateTrigger(run_date=at, timezone=self.settings.zone),
-            executor="default",
-            args=(str(Path(self.settings.root).resolve()), slug),
-            kwargs={},
-            name=f"send {slug}",
-            misfire_grace_time=grace_seconds(self.settings),
-            coalesce=True,
-            max_instances=1,
-            next_run_time=at,
-        )
-        try:
-            self.jobstore.add_job(job)
-        except ConflictingIdError:
-            self.jobstore.update_job(job)
-        self.wakeup()
-
-    def remove(self, slug: str) -> bool:
-        """Remove the job of ``slug``; False when there was none."""
-        try:
-            self.jobstore.remove_job(job_id(slug))
-        except JobLookupError:
-            return False
-        self.wakeup()
-        return True
 
     def pending(self) -> dict[str, datetime]:
         """Jobs still to run: slug → when (aware)."""

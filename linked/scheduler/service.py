@@ -1,8 +1,10 @@
-"""What ``linked schedule`` calls: add, list and cancel scheduled sends.
+"""What ``linked schedule`` and the console call: add, list and cancel scheduled sends.
 
-Each function opens the job store without starting a scheduler (so nothing runs in
-the CLI process), changes or reads it and closes it again. A running
-``linked serve`` picks the change up on its next poll.
+:func:`schedule` and :func:`unschedule` write the job row, its event and the audit
+event in the caller's transaction (the console's); ``schedule_edition`` and
+``cancel_schedule`` run them in one of their own (the CLI's). Nothing starts a
+scheduler, so nothing runs in the CLI process; a running ``linked serve`` picks the
+change up on its next poll.
 
 Times without a zone are read in ``settings.zone`` (``LINKED_TIMEZONE``) with
 :mod:`zoneinfo`. At the clock changes that is deterministic, as follows:
@@ -16,10 +18,11 @@ Times without a zone are read in ``settings.zone`` (``LINKED_TIMEZONE``) with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -27,12 +30,16 @@ from sqlmodel import Session
 from linked.accounts import audit
 from linked.accounts.audit import Actor
 from linked.authoring.approval import people, require_approval, target
+from linked.db.writes import write
+from linked.delivery.service import open_database
 from linked.edition import load_edition
 from linked.errors import LinkedError
 from linked.scheduler import events
 from linked.scheduler.models import EventKind
-from linked.scheduler.runtime import Scheduler
+from linked.scheduler.runtime import Scheduler, delete_job, put_job
 from linked.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,13 +71,14 @@ def _job_store(settings: Settings, db: Engine | None = None) -> Iterator[Schedul
         scheduler.shutdown(wait=False)
 
 
-def schedule_edition(
+def schedule(
+    session: Session,
     settings: Settings,
     slug: str,
     at: datetime | None = None,
     *,
+    actor: Actor,
     now: datetime | None = None,
-    actor: Actor | None = None,
 ) -> datetime:
     """Schedule the send of ``slug`` at ``at`` (default: the edition's ``send_at``).
 
@@ -78,7 +86,8 @@ def schedule_edition(
     future, a missing edition and an edition without ``send_at`` when ``at`` is None;
     with ``send_requires_approval``, an edition whose files are not the approved ones
     (checked again when the time comes). Scheduling again replaces the earlier time.
-    The audit event names the actor, the approver and the last editor.
+    The job, its ``scheduled`` event and the audit event (naming the actor, the approver
+    and the last editor) are written in the caller's transaction; the caller commits.
     """
     folder = settings.editions_dir / slug
     if not folder.is_dir():
@@ -97,27 +106,54 @@ def schedule_edition(
             f"{when:%Y-%m-%d %H:%M:%S %Z} is in the past (it is now "
             f"{now.astimezone(settings.zone):%Y-%m-%d %H:%M:%S %Z}); choose a later time"
         )
-    with _job_store(settings) as scheduler:
-        with Session(scheduler.db) as session:
-            require_approval(session, settings, slug)
-        scheduler.add(slug, when)
-        events.record(scheduler.db, slug, EventKind.scheduled, f"send at {when.isoformat()}", when)
-        with Session(scheduler.db) as session:
-            detail = f"at {when.isoformat()}; {people(session, slug)}"
-            audit.record(session, actor or Actor.cli(), "send.schedule", target(slug), detail)
-            session.commit()
+    require_approval(session, settings, slug)
+    conn = session.connection()
+    put_job(conn, settings, slug, when)
+    events.record(conn, slug, EventKind.scheduled, f"send at {when.isoformat()}", when)
+    detail = f"at {when.isoformat()}; {people(session, slug)}"
+    audit.record(session, actor, "send.schedule", target(slug), detail)
     return when
 
 
+def unschedule(session: Session, slug: str, *, actor: Actor) -> None:
+    """Remove the scheduled send of ``slug`` (LinkedError when none is scheduled).
+
+    The job goes with a ``cancelled`` event and the audit event, in the caller's
+    transaction; the caller commits.
+    """
+    conn = session.connection()
+    if not delete_job(conn, slug):
+        raise LinkedError(f"edition {slug!r} is not scheduled")
+    events.record(conn, slug, EventKind.cancelled, "cancelled")
+    audit.record(session, actor, "send.unschedule", target(slug))
+
+
+def schedule_edition(
+    settings: Settings,
+    slug: str,
+    at: datetime | None = None,
+    *,
+    now: datetime | None = None,
+    actor: Actor | None = None,
+) -> datetime:
+    """``linked schedule``: :func:`schedule` in a transaction of its own (as the CLI)."""
+    who = actor or Actor.cli()
+    return _committed(settings, lambda s: schedule(s, settings, slug, at, actor=who, now=now))
+
+
 def cancel_schedule(settings: Settings, slug: str, *, actor: Actor | None = None) -> None:
-    """Remove the scheduled send of ``slug``; a LinkedError when none is scheduled."""
-    with _job_store(settings) as scheduler:
-        if not scheduler.remove(slug):
-            raise LinkedError(f"edition {slug!r} is not scheduled")
-        events.record(scheduler.db, slug, EventKind.cancelled, "cancelled")
-        with Session(scheduler.db) as session:
-            audit.record(session, actor or Actor.cli(), "send.unschedule", target(slug))
-            session.commit()
+    """``linked schedule cancel``: :func:`unschedule` in a transaction of its own."""
+    who = actor or Actor.cli()
+    _committed(settings, lambda s: unschedule(s, slug, actor=who))
+
+
+def _committed(settings: Settings, work: Callable[[Session], T]) -> T:
+    """Run ``work`` on the settings' (migrated) database in one committed transaction."""
+    db = open_database(settings)
+    try:
+        return write(db, work)
+    finally:
+        db.dispose()
 
 
 def scheduled_for(settings: Settings, slug: str, db: Engine | None = None) -> datetime | None:

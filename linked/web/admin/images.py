@@ -3,7 +3,8 @@
 The upload is posted to ``/admin/images/{slug}`` (:data:`UPLOAD_PREFIX`), the one
 prefix whose requests may carry an image-sized body. The work is
 :func:`linked.authoring.images.store_image`; the upload makes the uploader the
-edition's last editor (``image.upload`` in the audit log).
+edition's last editor (``image.upload`` in the audit log, committed before the image
+takes its name, so no image is there without its event).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from linked.authoring import approval, images
+from linked.db.writes import write
 from linked.errors import LinkedError
 from linked.web.admin.auth import Editor
 from linked.web.admin.folders import edition_folder
@@ -27,7 +29,7 @@ from linked.web.admin.render import (
     see_other,
     sentence,
 )
-from linked.web.state import in_transaction, settings_of
+from linked.web.state import engine_of, settings_of
 
 UPLOAD_PREFIX = f"{PREFIX}/images/"
 #: The request may hold the largest image plus the form's other fields and envelope.
@@ -53,6 +55,7 @@ def routes(api: APIRouter) -> None:
             status_code=status_code,
             current="Editions",
             slug=slug,
+            tab="images",
             images=found,
             errors=errors or {},
             alt=alt,
@@ -90,17 +93,22 @@ def routes(api: APIRouter) -> None:
             return await page(request, viewer, slug, status_code=422, errors=errors, alt=alt)
         data = await upload.read(images.MAX_IMAGE_BYTES + 1)
         name = upload.filename or "image"
+        engine = engine_of(request)
+
+        def record(image: images.StoredImage) -> None:
+            # Committed before the image takes its name (see store_image for why).
+            def work(session: Session) -> None:
+                detail = f"{image.path} ({image.alt})"
+                approval.record_edit(session, viewer.actor, slug, "image.upload", detail)
+
+            write(engine, work)
+
         try:
-            stored = await run_in_threadpool(images.store_image, folder, name, data, alt)
+            stored = await run_in_threadpool(
+                lambda: images.store_image(folder, name, data, alt, record=record)
+            )
         except LinkedError as exc:
             field = "alt" if "alt text" in str(exc) else "file"
             errors[field] = sentence(exc)
             return await page(request, viewer, slug, status_code=422, errors=errors, alt=alt)
-
-        def work(session: Session) -> None:
-            approval.record_edit(
-                session, viewer.actor, slug, "image.upload", f"{stored.path} ({stored.alt})"
-            )
-
-        await in_transaction(request, work)
         return see_other(f"{PREFIX}/editions/{slug}/images?added={stored.name}")

@@ -2,9 +2,10 @@
 
 Everyone signed in sees the state; only senders get the controls, and the POSTs need
 the sender role. Each action is one library call the command line makes too:
-:func:`linked.authoring.approval.approve`, :func:`linked.scheduler.service.schedule_edition`
-and ``cancel_schedule``, :func:`linked.delivery.service.start_detached` (which plans
-the send and leaves it to the delivery workers: the request never sends mail).
+:func:`linked.authoring.approval.approve`, :func:`linked.scheduler.service.schedule`
+and ``unschedule`` (in the request's transaction, with their audit events),
+:func:`linked.delivery.service.start_detached` (which plans the send and leaves it to the
+delivery workers: the request never sends mail).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def routes(api: APIRouter) -> None:
             status_code=status_code,
             current="Editions",
             slug=slug,
+            tab="send",
             info=SendPage(found.state, found.send, found.recipients, when),
             zone=settings.timezone,
             errors=errors or {},
@@ -133,10 +135,12 @@ def routes(api: APIRouter) -> None:
             errors["time"] = "Give the time as hours:minutes, for example 09:00."
         if not errors:
             at = datetime.combine(day, hour.replace(tzinfo=None))
+
+            def work(session: Session) -> None:
+                scheduling.schedule(session, settings, slug, at, actor=viewer.actor)
+
             try:
-                await run_in_threadpool(
-                    lambda: scheduling.schedule_edition(settings, slug, at, actor=viewer.actor)
-                )
+                await in_transaction(request, work)
             except LinkedError as exc:
                 errors["schedule"] = sentence(exc)
         if errors:
@@ -148,8 +152,8 @@ def routes(api: APIRouter) -> None:
         settings = settings_of(request)
         edition_folder(settings, slug)
         try:
-            await run_in_threadpool(
-                lambda: scheduling.cancel_schedule(settings, slug, actor=viewer.actor)
+            await in_transaction(
+                request, lambda session: scheduling.unschedule(session, slug, actor=viewer.actor)
             )
         except LinkedError as exc:
             raise Refused(409, "Nothing was changed", sentence(exc)) from exc

@@ -2,14 +2,17 @@
 
 The progress block polls ``/admin/sends/{id}/progress`` with htmx (and stops once the
 send is done); the numbers are :func:`linked.delivery.service.status_report`, what
-``linked status`` shows. Pause, resume and retry only change the send's flag and rows;
-the delivery workers of ``linked serve`` / ``linked worker`` do the sending.
+``linked status`` shows. Pause, resume and retry only change the send's flag and rows,
+with their audit event in the same transaction (the functions ``linked pause``,
+``resume`` and ``retry`` call); the delivery workers of ``linked serve`` /
+``linked worker`` do the sending.
 ``/admin/sends/{id}/content`` shows ``send.content``, the email exactly as composed
 for the send, inside a sandboxed frame under a policy that runs no script.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,8 +21,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from linked.accounts import audit
-from linked.authoring.approval import target
+from linked.accounts.audit import Actor
 from linked.compose.composer import ComposedEmail
 from linked.delivery import service as delivery
 from linked.delivery.models import FINAL_STATES, Send, SendStatus
@@ -124,22 +126,20 @@ def routes(api: APIRouter) -> None:
 
     async def steer(request: Request, viewer: Viewer, send_id: int, action: str) -> Response:
         send = await _send(request, send_id)
-        engine = engine_of(request)
-        work = {
+        change: Callable[[Session, str, Actor], object] = {
             "pause": delivery.pause_send,
             "resume": delivery.resume_detached,
             "retry": delivery.retry_detached,
         }[action]
+
+        def work(session: Session) -> None:
+            # The change and its audit event (send.<action>) commit together.
+            change(session, send.edition, viewer.actor)
+
         try:
-            result = await run_in_threadpool(work, engine, send.edition)
+            await in_transaction(request, work)
         except LinkedError as exc:
             raise Refused(409, "Nothing was changed", sentence(exc)) from exc
-        detail = f"{result} row(s) re-queued" if action == "retry" else None
-
-        def record(session: Session) -> None:
-            audit.record(session, viewer.actor, f"send.{action}", target(send.edition), detail)
-
-        await in_transaction(request, record)
         return see_other(f"{PREFIX}/sends/{send_id}?done={action}")
 
     @api.post("/sends/{send_id:int}/pause", summary="Pause a send")
