@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from linked.errors import LinkedError
 from linked.subscribers import bounces
-from linked.subscribers.bounces import BounceReport
+from linked.subscribers.bounces import BounceKind, BounceReport
 from linked.subscribers.models import ConsentEvent, Subscriber, SubscriberStatus, utcnow
 from tests.fixtures.sending import add_subscribers
 
@@ -75,3 +77,10 @@ def test_a_hard_bounce_leaves_an_unsubscribed_person_alone(engine: Engine) -> No
         assert person is not None
         bounces.record(session, person, BounceReport("hard", "mailbox"))
         assert person.status is S.unsubscribed
+
+
+def test_a_report_names_its_kind_by_the_enum_or_its_value() -> None:
+    assert BounceReport("hard", "webhook").kind is BounceKind.hard
+    assert BounceReport(BounceKind.soft, "webhook").kind is BounceKind.soft
+    with pytest.raises(LinkedError, match="unknown bounce kind 'mild'"):
+        BounceReport("mild", "webhook")

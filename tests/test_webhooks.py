@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import get_args
 
 import pytest
 from fastapi import FastAPI
@@ -12,7 +13,8 @@ from sqlmodel import Session, select
 
 from linked.settings import Settings
 from linked.subscribers.models import BounceEvent, Subscriber, SubscriberStatus
-from linked.web.webhooks import router
+from linked.subscribers.status import BounceKind
+from linked.web.webhooks import BounceReport, router
 from tests.fixtures.sending import add_subscribers
 
 SECRET = "s3cret-webhook-token"
@@ -94,6 +96,30 @@ def test_without_the_secret_the_call_is_refused(
 def test_bad_input_is_a_422_never_a_5xx(client: TestClient, body: object) -> None:
     response = client.post("/webhooks/bounce", json=body, headers=AUTH)
     assert response.status_code == 422
+
+
+def test_an_unknown_type_gets_the_same_422_body_as_ever(client: TestClient, engine: Engine) -> None:
+    add_subscribers(engine, 1)
+    body = {"address": "reader0@example.net", "type": "mild"}
+    response = client.post("/webhooks/bounce", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "literal_error",
+                "loc": ["body", "type"],
+                "msg": "Input should be 'hard', 'soft' or 'complaint'",
+                "input": "mild",
+                "ctx": {"expected": "'hard', 'soft' or 'complaint'"},
+            }
+        ]
+    }
+    assert _status(engine, "reader0@example.net") == SubscriberStatus.confirmed
+
+
+def test_the_types_on_the_wire_are_the_bounce_kinds() -> None:
+    annotation = BounceReport.model_fields["type"].annotation
+    assert get_args(annotation) == tuple(kind.value for kind in BounceKind)
 
 
 def test_unparsable_json_is_a_400_never_a_5xx(client: TestClient) -> None:

@@ -28,20 +28,25 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 from enum import StrEnum
+from typing import TypeAlias
 
 from flufl.bounce import all_failures
 
+from linked.subscribers.status import BounceKind
 
-class Kind(StrEnum):
-    """What a message in the bounce mailbox is."""
 
-    hard = "hard"
-    soft = "soft"
-    complaint = "complaint"
+class Unrecorded(StrEnum):
+    """A message in the bounce mailbox that is not recorded as a bounce or complaint."""
+
     #: An auto-reply, out-of-office or a success notification: recognised, not a bounce.
     ignored = "ignored"
     #: Not recognised: left in the mailbox for a person to read.
     unknown = "unknown"
+
+
+#: What a message in the bounce mailbox is: a :class:`BounceKind` the subscriber layer
+#: records (the same enum the webhook uses), or :class:`Unrecorded`.
+Kind: TypeAlias = BounceKind | Unrecorded
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def classify(raw: bytes, bounce_local: str = "bounces") -> Verdict:
             if verdict is not None:
                 return verdict
     if _is_auto_reply(msg) and not _from_mail_system(msg):
-        return Verdict(Kind.ignored, key, token=token, reason="auto-reply")
+        return Verdict(Unrecorded.ignored, key, token=token, reason="auto-reply")
     return _fallback(msg, key, token)
 
 
@@ -128,7 +133,7 @@ def _complaint(msg: Message, key: str, token: str | None) -> Verdict:
             if original is not None:
                 recipient = _address(original.get("to"))
     return Verdict(
-        Kind.complaint,
+        BounceKind.complaint,
         key,
         recipient=recipient,
         token=token,
@@ -155,13 +160,17 @@ def _dsn(msg: Message, key: str, token: str | None) -> Verdict | None:
                 block.get("final-recipient")
             )
             if action == "failed" and not (status or "").startswith("4"):
-                return Verdict(Kind.hard, key, recipient, token, status, diagnostic, "DSN failed")
+                return Verdict(
+                    BounceKind.hard, key, recipient, token, status, diagnostic, "DSN failed"
+                )
             if action in ("failed", "delayed") and found is None:
                 found = Verdict(
-                    Kind.soft, key, recipient, token, status, diagnostic, f"DSN {action}"
+                    BounceKind.soft, key, recipient, token, status, diagnostic, f"DSN {action}"
                 )
             elif action in ("delivered", "relayed", "expanded") and found is None:
-                found = Verdict(Kind.ignored, key, recipient, token, status, None, f"DSN {action}")
+                found = Verdict(
+                    Unrecorded.ignored, key, recipient, token, status, None, f"DSN {action}"
+                )
         if found is not None:
             return found
     return None
@@ -203,21 +212,21 @@ def _may_be_bounce(msg: Message) -> bool:
 def _fallback(msg: Message, key: str, token: str | None) -> Verdict:
     """flufl.bounce's detectors, for bounces that are not RFC 3464 reports."""
     if not _may_be_bounce(msg):
-        return Verdict(Kind.unknown, key, token=token, reason="not recognised")
+        return Verdict(Unrecorded.unknown, key, token=token, reason="not recognised")
     try:
         temporary, permanent = all_failures(msg)
     except Exception:  # a detector tripping over a malformed message: not recognised
         temporary, permanent = frozenset(), frozenset()
     failed = sorted(permanent) or sorted(temporary)
     if not failed and not (token and _from_mail_system(msg)):
-        return Verdict(Kind.unknown, key, token=token, reason="not recognised")
-    kind = Kind.hard if permanent else Kind.soft
+        return Verdict(Unrecorded.unknown, key, token=token, reason="not recognised")
+    kind = BounceKind.hard if permanent else BounceKind.soft
     if not failed:  # a mail system's report that names no one: the token says who
-        kind = Kind.soft
+        kind = BounceKind.soft
     recipient = failed[0].decode("utf-8", "replace") if failed else None
     status, diagnostic = _text_status(msg)
     if status and status.startswith("4"):
-        kind = Kind.soft
+        kind = BounceKind.soft
     return Verdict(kind, key, recipient, token, status, diagnostic, "non-standard bounce")
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from linked.bounces import lease
-from linked.bounces.classify import Kind, classify
+from linked.bounces.classify import Kind, Unrecorded, classify
 from linked.bounces.mailbox import Mailbox, MailboxError, MailboxURL
 from linked.bounces.record import Recorded, record_verdict
 from linked.db.engine import make_engine
@@ -40,9 +40,9 @@ RENEW_EVERY = 50
 
 @dataclass
 class FetchReport:
-    """What one fetch did. ``kinds`` counts messages by :class:`Kind`."""
+    """What one fetch did. ``kinds`` counts messages by their :data:`Kind`."""
 
-    kinds: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[Kind] = field(default_factory=Counter)
     recorded: int = 0
     duplicates: int = 0
     not_on_list: int = 0
@@ -53,7 +53,7 @@ class FetchReport:
     @property
     def left(self) -> int:
         """Messages not recognised, left in the mailbox."""
-        return self.kinds[Kind.unknown]
+        return self.kinds[Unrecorded.unknown]
 
 
 def fetch_bounces(settings: Settings, db: Engine) -> FetchReport:
@@ -102,9 +102,9 @@ def _process(
             continue
         verdict = classify(raw, local)
         report.kinds[verdict.kind] += 1
-        if verdict.kind is Kind.unknown:
+        if verdict.kind is Unrecorded.unknown:
             continue
-        if verdict.kind is not Kind.ignored:
+        if verdict.kind is not Unrecorded.ignored:
             with Session(db) as session:
                 outcome = record_verdict(session, settings, verdict)
                 session.commit()

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from linked.bounces.classify import Kind, Verdict
+from linked.bounces.classify import Verdict
 from linked.delivery.models import Delivery
 from linked.delivery.returnpath import delivery_of
 from linked.errors import LinkedError
@@ -34,7 +34,7 @@ class Recorded(StrEnum):
 
 def record_verdict(session: Session, settings: Settings, verdict: Verdict) -> Recorded:
     """Record a hard or soft bounce or a complaint (``verdict.kind`` must be one of them)."""
-    if verdict.kind not in (Kind.hard, Kind.soft, Kind.complaint):
+    if not isinstance(verdict.kind, bounces.BounceKind):
         raise ValueError(f"{verdict.kind} is not a bounce or complaint")
     if bounces.already_recorded(session, verdict.key):
         return Recorded.duplicate
@@ -48,7 +48,7 @@ def record_verdict(session: Session, settings: Settings, verdict: Verdict) -> Re
         except LinkedError:  # an address that does not even parse: not on the list
             subscriber = None
     report = bounces.BounceReport(
-        kind=verdict.kind.value,
+        kind=verdict.kind,
         source="mailbox",
         key=verdict.key,
         delivery_id=delivery.id if delivery is not None else None,

@@ -8,10 +8,12 @@ import typer
 
 from linked.cli.common import console, settings_from
 from linked.cli.lazy import lazy_module
+from linked.subscribers.status import BounceKind as K
 
 if TYPE_CHECKING:
-    from linked.bounces import fetch
+    from linked.bounces import classify, fetch
 else:
+    classify = lazy_module("linked.bounces.classify")
     fetch = lazy_module("linked.bounces.fetch")
 
 bounces_app = typer.Typer(
@@ -26,10 +28,10 @@ def fetch_command(ctx: typer.Context) -> None:
     if report.busy:
         console.print("another process is fetching bounces; nothing done")
         return
-    kinds = report.kinds
+    kinds, ignored = report.kinds, classify.Unrecorded.ignored
     console.print(
-        f"{kinds['hard']} hard, {kinds['soft']} soft, {kinds['complaint']} complaints, "
-        f"{kinds['ignored']} auto-replies; {report.recorded} recorded "
+        f"{kinds[K.hard]} hard, {kinds[K.soft]} soft, {kinds[K.complaint]} complaints, "
+        f"{kinds[ignored]} auto-replies; {report.recorded} recorded "
         f"({report.not_on_list} not on the list), {report.duplicates} seen before; "
         f"{report.moved} moved; {report.left} not recognised, left in the mailbox"
     )

@@ -21,24 +21,42 @@ from sqlmodel import Session, col, select
 
 from linked.errors import LinkedError
 from linked.subscribers.models import BounceEvent, Subscriber, SubscriberStatus, utcnow
+from linked.subscribers.status import BounceKind as BounceKind  # re-exported
 
 S = SubscriberStatus
-BOUNCE_KINDS = ("hard", "soft", "complaint")
+K = BounceKind
 SOFT_BOUNCE_LIMIT = 3
 SOFT_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
 class BounceReport:
-    """What was reported. ``key`` makes recording idempotent (a mailbox message's id)."""
+    """What was reported. ``key`` makes recording idempotent (a mailbox message's id).
 
-    kind: str
+    ``kind`` may be given as its string value too; an unknown one raises
+    :class:`LinkedError` here, so a report never carries it.
+    """
+
+    kind: BounceKind
     source: str
     key: str | None = None
     delivery_id: int | None = None
     edition: str | None = None
     status: str | None = None
     diagnostic: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", bounce_kind(self.kind))
+
+
+def bounce_kind(value: str) -> BounceKind:
+    """The :class:`BounceKind` named by ``value``; :class:`LinkedError` for anything else."""
+    try:
+        return BounceKind(value)
+    except ValueError:
+        raise LinkedError(
+            f"unknown bounce kind {value!r}: use one of {', '.join(BounceKind)}"
+        ) from None
 
 
 def already_recorded(session: Session, key: str) -> bool:
@@ -60,10 +78,6 @@ def record(
     ``subscriber`` is None for an address not on the list: the event is kept (so a
     mailbox message is not counted again) and no one's status changes.
     """
-    if report.kind not in BOUNCE_KINDS:
-        raise LinkedError(
-            f"unknown bounce kind {report.kind!r}: use one of {', '.join(BOUNCE_KINDS)}"
-        )
     if report.key is not None and already_recorded(session, report.key):
         return False
     now = now or utcnow()
@@ -94,7 +108,7 @@ def _apply(
 
     code = f" {report.status}" if report.status else ""
     active = subscriber.status in (S.pending, S.confirmed)
-    if report.kind == "complaint":
+    if report.kind is K.complaint:
         if subscriber.status is not S.complained:
             transition(
                 session,
@@ -104,7 +118,7 @@ def _apply(
                 detail=f"complaint via {report.source}",
                 now=now,
             )
-    elif report.kind == "hard":
+    elif report.kind is K.hard:
         if active:
             transition(
                 session,
@@ -134,7 +148,7 @@ def soft_sends(session: Session, subscriber: Subscriber, now: datetime) -> int:
     editions = session.exec(
         select(BounceEvent.edition).where(
             col(BounceEvent.subscriber_id) == subscriber.id,
-            col(BounceEvent.kind) == "soft",
+            col(BounceEvent.kind) == K.soft,
             col(BounceEvent.at) >= now - SOFT_WINDOW,
         )
     ).all()

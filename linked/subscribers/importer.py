@@ -71,7 +71,7 @@ def _parse(line: int, raw: dict[str, str | None]) -> _Row:
     """One CSV record as a checked row; raises ValueError/LinkedError with the reason."""
     cell = {key: (raw.get(key) or "").strip() for key in COLUMNS}
     address = normalise(cell["email"])
-    status_text = cell["status"].lower() or "pending"
+    status_text = cell["status"].lower() or S.pending
     try:
         status = SubscriberStatus(status_text)
     except ValueError:

@@ -15,6 +15,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from linked.subscribers.status import BounceKind as BounceKind  # re-exported
 from linked.subscribers.status import SubscriberStatus as SubscriberStatus  # re-exported
 
 
@@ -30,6 +31,9 @@ STATUS_TYPE = sa.Enum(
     native_enum=False,
     length=20,
     validate_strings=True,
+)
+BOUNCE_KIND_TYPE = sa.Enum(
+    BounceKind, name="bounce_kind", native_enum=False, length=20, validate_strings=True
 )
 
 
@@ -170,7 +174,7 @@ class BounceEvent(SQLModel, table=True):
     )
     delivery_id: int | None = None
     edition: str | None = Field(default=None, sa_type=sa.String(200))
-    kind: str = Field(sa_type=sa.String(20))
+    kind: BounceKind = Field(sa_type=BOUNCE_KIND_TYPE)
     source: str = Field(sa_type=sa.String(20))
     at: datetime = Field(default_factory=utcnow)
     status: str | None = Field(default=None, sa_type=sa.String(20))

@@ -29,7 +29,6 @@ from linked.subscribers.models import (
 
 S = SubscriberStatus
 SOFT_BOUNCE_LIMIT = bounces.SOFT_BOUNCE_LIMIT
-BOUNCE_KINDS = bounces.BOUNCE_KINDS
 
 
 class RateLimited(LinkedError):
@@ -331,7 +330,7 @@ def unsubscribe(
 def record_bounce(
     session: Session,
     email: str,
-    kind: str,
+    kind: bounces.BounceKind | str,
     *,
     source: str = "smtp",
     soft_limit: int = SOFT_BOUNCE_LIMIT,
@@ -340,19 +339,17 @@ def record_bounce(
     """Record a ``hard`` or ``soft`` bounce or a ``complaint`` for an address.
 
     Goes through :func:`linked.subscribers.bounces.record`, the one recording function.
-    Returns the subscriber, or None if the address is not on the list.
+    Returns the subscriber, or None if the address is not on the list. ``kind`` may be
+    the string value; an unknown kind raises :class:`LinkedError`, on the list or not.
     """
-    if kind not in BOUNCE_KINDS:
-        raise LinkedError(f"unknown bounce kind {kind!r}: use one of {', '.join(BOUNCE_KINDS)}")
+    report = bounces.BounceReport(bounces.bounce_kind(kind), source)
     try:
         subscriber = find(session, email)
     except LinkedError:
         return None
     if subscriber is None:
         return None
-    bounces.record(
-        session, subscriber, bounces.BounceReport(kind, source), soft_limit=soft_limit, now=now
-    )
+    bounces.record(session, subscriber, report, soft_limit=soft_limit, now=now)
     return subscriber
 
 

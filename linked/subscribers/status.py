@@ -1,4 +1,9 @@
-"""A subscriber's status, apart from the tables so the command line can name it cheaply."""
+"""A subscriber's status and the bounce kinds that change it, apart from the tables.
+
+Kept in a module of their own so the command line can name them cheaply, and so the
+bounce mailbox (:mod:`linked.bounces`) and the webhook, both above
+:mod:`linked.subscribers` in the layers, share the one vocabulary with the recorder.
+"""
 
 from __future__ import annotations
 
@@ -13,3 +18,14 @@ class SubscriberStatus(StrEnum):
     unsubscribed = "unsubscribed"
     bounced = "bounced"
     complained = "complained"
+
+
+class BounceKind(StrEnum):
+    """What a bounce report says happened; stored as its value in ``bounce_event.kind``."""
+
+    #: The address does not exist or refuses for good: bounced at once.
+    hard = "hard"
+    #: A temporary failure: bounced after repeats on distinct sends.
+    soft = "soft"
+    #: The person reported the mail as spam (a feedback loop): complained at once.
+    complaint = "complaint"

@@ -5,6 +5,10 @@ compared in constant time); with no secret configured every call is refused. The
 report goes through the one recording function that the bounce mailbox and refusals
 seen while sending use (:func:`linked.subscribers.bounces.record`). Bad input gets 401
 or 422 (400 for a body that is not JSON at all), never a 5xx.
+
+``type`` is declared on the wire as the literal values of :class:`BounceKind` (a test
+keeps the two equal), so the 422 for an unknown type stays pydantic's ``literal_error``
+that clients have seen; the handler passes the enum on.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from linked.settings import Settings
 from linked.subscribers.service import record_bounce
+from linked.subscribers.status import BounceKind
 
 
 class BounceReport(BaseModel):
@@ -70,7 +75,7 @@ def router(settings: Settings, engine: Engine | None = None) -> APIRouter:
                 subscriber = record_bounce(
                     session,
                     report.address,
-                    report.type,
+                    BounceKind(report.type),
                     source="webhook",
                     soft_limit=settings.soft_bounce_limit,
                 )
