@@ -15,6 +15,7 @@ from linked.accounts.audit import Actor
 from linked.accounts.models import AuditEvent
 from linked.delivery import service, store
 from linked.delivery.progress import Progress
+from linked.delivery.report import counts
 from linked.errors import LinkedError
 from linked.settings import Settings
 from tests.fixtures.faulty_smtp import Switchable
@@ -173,7 +174,7 @@ def test_a_failing_audit_write_undoes_the_change(
         service.pause(settings, EDITION)
     with engine.begin() as conn:  # one row deferred, for retry to re-queue
         conn.execute(store.T.update().where(store.T.c.id == 1).values(state="deferred"))
-    before = (store.send_status(engine, EDITION), store.counts(engine, EDITION), _audit(engine))
+    before = (store.send_status(engine, EDITION), counts(engine, EDITION), _audit(engine))
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the audit log cannot be written")
@@ -187,5 +188,5 @@ def test_a_failing_audit_write_undoes_the_change(
     with pytest.raises(RuntimeError), Session(engine) as session:
         work(session, EDITION, Actor.system())
         session.commit()  # not reached: the change goes with the session, uncommitted
-    after = (store.send_status(engine, EDITION), store.counts(engine, EDITION), _audit(engine))
+    after = (store.send_status(engine, EDITION), counts(engine, EDITION), _audit(engine))
     assert after == before

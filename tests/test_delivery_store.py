@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from sqlmodel import Session
 
 from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
+from linked.delivery.owners import this_host
 from linked.delivery.plan import plan_send
 from linked.delivery.store import Outcome, OutcomeKind
 from tests.fixtures.sending import EDITION, add_subscribers, rows
@@ -41,7 +41,7 @@ def test_claim_marks_rows_sending_under_a_lease(engine: Engine) -> None:
 
 def test_crash_rule_a_dead_local_owners_rows_are_requeued_at_once(engine: Engine) -> None:
     _planned(engine)
-    dead = f"{store.this_host()}:{DEAD_PID}:abcd"
+    dead = f"{this_host()}:{DEAD_PID}:abcd"
     store.claim(engine, EDITION, dead, 3, 3600)
     alive_elsewhere = "another-host:1:abcd"
     store.claim(engine, EDITION, alive_elsewhere, 2, 3600)
@@ -54,12 +54,6 @@ def test_crash_rule_a_dead_local_owners_rows_are_requeued_at_once(engine: Engine
     assert len(store.claim(engine, EDITION, "me", 100, 60)) == 7
 
 
-def test_an_owner_name_carries_host_pid_namespace_and_pid(engine: Engine) -> None:
-    host, pid, _rand = store.new_owner().rsplit(":", 2)
-    assert host == store.this_host() and host.startswith(socket.gethostname()[:60] + "/")
-    assert int(pid) == os.getpid() and len(store.new_owner()) <= 100
-
-
 def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> None:
     _planned(engine, 4)
     store.claim(engine, EDITION, "another-host:1:abcd", 4, 3600)
@@ -67,38 +61,6 @@ def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> N
     with engine.begin() as conn:
         conn.execute(T.update().values(lease_until=utcnow() - timedelta(seconds=1)))
     assert len(store.claim(engine, EDITION, "me", 100, 60)) == 4
-
-
-def test_holders_lists_who_has_rows_in_flight(engine: Engine) -> None:
-    _planned(engine, 6)
-    assert store.holders(engine, EDITION) == []
-    store.claim(engine, EDITION, "b-host/1:7:beef", 2, 60)
-    store.claim(engine, EDITION, "a-host/1:9:cafe", 3, 60)
-    held = store.holders(engine, EDITION)
-    assert [(h.owner, h.rows) for h in held] == [
-        ("a-host/1:9:cafe", 3),
-        ("b-host/1:7:beef", 2),
-    ]
-    assert all(h.lease_until is not None for h in held)
-    assert all(h.alive for h in held)  # other hosts: alive while their lease is current
-
-
-def test_holders_tell_a_live_process_from_a_dead_one(engine: Engine) -> None:
-    _planned(engine, 6)
-    here = store.this_host()
-    store.claim(engine, EDITION, f"{here}:{os.getpid()}:aaaa", 1, 60)
-    store.claim(engine, EDITION, f"{here}:{DEAD_PID}:bbbb", 2, 60)
-    store.claim(engine, EDITION, "far-host/1:7:cccc", 3, 60)
-    with engine.begin() as conn:  # the far host stopped renewing its lease
-        conn.execute(
-            T.update()
-            .where(T.c.lease_owner == "far-host/1:7:cccc")
-            .values(lease_until=utcnow() - timedelta(seconds=5))
-        )
-    alive = {h.owner.rsplit(":", 1)[1]: h.alive for h in store.holders(engine, EDITION)}
-    assert alive == {"aaaa": True, "bbbb": False, "cccc": False}
-    dead = next(h for h in store.holders(engine, EDITION) if h.owner.endswith("bbbb"))
-    assert dead.lease_until is not None and dead.lease_until > utcnow()
 
 
 def test_release_gives_back_unsent_rows(engine: Engine) -> None:
@@ -135,8 +97,6 @@ def test_record_outcomes_and_backoff(engine: Engine) -> None:
     assert store.backoff(60, 1) == timedelta(seconds=60)
     assert store.backoff(60, 3) == timedelta(seconds=240)
     assert store.backoff(60, 40) == store.MAX_BACKOFF
-    errors = store.errors_by_reply(engine, EDITION)
-    assert ("failed", "550 5.1.1 unknown", 1) in errors
 
 
 def test_claim_takes_the_rows_the_single_query_names_in_its_order(engine: Engine) -> None:

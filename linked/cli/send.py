@@ -21,6 +21,7 @@ from linked.cli.report import Mode, log_line, log_progress, result_json, setup_l
 if TYPE_CHECKING:
     from linked.delivery import service
     from linked.delivery.progress import Progress as SendProgress
+    from linked.delivery.report import StatusReport
 else:
     service = lazy_module("linked.delivery.service")
 
@@ -135,7 +136,7 @@ def _summary(result: service.SendResult, mode: Mode = Mode()) -> None:
         console.print("Nothing sent.")
 
 
-def _print_holders(report: service.StatusReport) -> None:
+def _print_holders(report: StatusReport) -> None:
     """Rows in ``sending``: under a live process ("sending now"), or waiting for their lease."""
     from rich.table import Table
 

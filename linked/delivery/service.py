@@ -29,7 +29,7 @@ from linked.compose.composer import ComposedEmail
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.db.writes import write
-from linked.delivery import store
+from linked.delivery import report, store
 from linked.delivery.engine import EngineOptions
 from linked.delivery.models import DeliveryState, SendStatus
 from linked.delivery.plan import get_send, load_content, plan_send, recipients_left
@@ -55,38 +55,6 @@ class SendResult:
     recipients: int = 0
 
 
-@dataclass
-class StatusReport:
-    """``linked status``: the send's flag, rows per state, rate and the commonest errors."""
-
-    edition: str
-    status: SendStatus
-    subject: str
-    counts: Counter[str]
-    rate: float | None
-    errors: list[tuple[str, str, int]]
-    #: Who holds rows in ``sending`` now, and whether that process lives (store.Holder).
-    holders: list[store.Holder] = field(default_factory=list)
-    #: Recipients now ``bounced`` or ``complained`` (bounces and complaints after the send).
-    lost: Counter[str] = field(default_factory=Counter)
-    #: The connections and rate the send last ran at, and why ("" = nothing limited them).
-    pacing: str = ""
-
-    @property
-    def sending_now(self) -> list[store.Holder]:
-        """Rows a live process holds: these are being sent now."""
-        return [h for h in self.holders if h.alive]
-
-    @property
-    def waiting_for_lease(self) -> list[store.Holder]:
-        """Rows a dead process held: sent again once their lease ends (``lease_until``)."""
-        return [h for h in self.holders if not h.alive]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
 def slug_of(edition: str | Path) -> str:
     """An edition's slug from its slug or folder."""
     return Path(edition).name
@@ -105,16 +73,16 @@ def prepare_edition(
     """Check and compose an edition once; refuse (LinkedError) when the check finds errors."""
     if not folder.is_dir():
         raise LinkedError(f"no edition folder {folder}")
-    report = check_edition(settings, folder)
-    if not report.ok or report.composed is None or report.edition is None:
-        lines = "\n  ".join(p.format() for p in report.errors)
+    checked = check_edition(settings, folder)
+    if not checked.ok or checked.composed is None or checked.edition is None:
+        lines = "\n  ".join(p.format() for p in checked.errors)
         raise LinkedError(
-            f"`linked check` found {len(report.errors)} error(s); not sending:\n  {lines}"
+            f"`linked check` found {len(checked.errors)} error(s); not sending:\n  {lines}"
         )
     prepared = prepare_message(
-        settings, report.composed, list_headers=list_headers, subject_prefix=subject_prefix
+        settings, checked.composed, list_headers=list_headers, subject_prefix=subject_prefix
     )
-    return report.composed, prepared
+    return checked.composed, prepared
 
 
 def prepare_planned(settings: Settings, db: Engine, edition: str) -> PreparedMessage:
@@ -212,7 +180,7 @@ def start_detached(
         return result
     store.set_send_status(db, result.edition, SendStatus.running)
     result.status = SendStatus.running
-    result.counts = store.counts(db, result.edition)
+    result.counts = report.counts(db, result.edition)
     return result
 
 
@@ -244,7 +212,7 @@ def start_send(
         if result.status == "cancelled":
             return result
         status = asyncio.run(deliver(settings, db, result.edition, prepared, progress=progress))
-        result.status, result.counts = status, store.counts(db, result.edition)
+        result.status, result.counts = status, report.counts(db, result.edition)
         return result
     finally:
         db.dispose()
@@ -279,32 +247,13 @@ async def _send_proof(
     return sent
 
 
-def send_status(settings: Settings, edition: str | Path) -> StatusReport:
+def send_status(settings: Settings, edition: str | Path) -> report.StatusReport:
     """Rows per state, messages per second so far, and failures grouped by reply."""
     db = open_database(settings)
     try:
-        return status_report(db, slug_of(edition))
+        return report.status_report(db, slug_of(edition))
     finally:
         db.dispose()
-
-
-def status_report(db: Engine, slug: str) -> StatusReport:
-    """:func:`send_status` on an open engine (the console's send page polls this)."""
-    with Session(db) as session:
-        send = get_send(session, slug)
-        if send is None:
-            raise LinkedError(f"edition {slug!r} has not been sent: run linked send {slug}")
-        return StatusReport(
-            slug,
-            SendStatus(send.status),
-            send.subject,
-            store.counts(db, slug),
-            store.sent_rate(db, slug),
-            store.errors_by_reply(db, slug),
-            store.holders(db, slug),
-            store.lost_recipients(db, slug),
-            send.pacing or "",
-        )
 
 
 def follow(
@@ -313,7 +262,7 @@ def follow(
     progress: Callable[[Progress], None],
     *,
     poll_seconds: float = 0.5,
-) -> StatusReport:
+) -> report.StatusReport:
     """Report a send's progress from the database until it is done or paused.
 
     For sends that other processes deliver (``linked send --detach``, a schedule,
@@ -327,7 +276,7 @@ def follow(
         state, first_sent = Progress(), None
         while True:
             status = store.send_status(db, slug)
-            counts = store.counts(db, slug)
+            counts = report.counts(db, slug)
             state.load(counts)
             first_sent = state.sent if first_sent is None else first_sent
             state.sent_now = state.sent - first_sent
@@ -361,7 +310,7 @@ def _continue(
         prepared = prepare_planned(settings, db, edition)
         write(db, lambda session: before(session, edition))
         status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
-        return SendResult(edition, status, store.counts(db, edition))
+        return SendResult(edition, status, report.counts(db, edition))
     finally:
         db.dispose()
 

@@ -5,20 +5,20 @@ SQLAlchemy Core on the ``delivery`` table, because the engine moves rows in
 batches and ORM objects would only cost memory. The same statements run on
 SQLite and PostgreSQL; on PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
 any number of worker processes can share a send.
+
+Lease owner names and their liveness are :mod:`linked.delivery.owners`; read-only
+numbers for people (``linked status``) are :mod:`linked.delivery.report`.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
-import secrets
-import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -27,6 +27,8 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from linked.delivery.models import OPEN_STATES, Delivery, DeliveryState, Send, SendStatus, utcnow
+from linked.delivery.owners import new_owner as new_owner  # linked.bounces names it here
+from linked.delivery.owners import owner_gone as owner_gone  # and this one
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.subscribers.service import record_bounce
 
@@ -52,24 +54,6 @@ def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
     else:
         with bind.begin() as conn:
             yield conn
-
-
-def this_host() -> str:
-    """This host's name and PID namespace: process ids mean something only within both.
-
-    Containers sharing a host name (host networking, a fixed ``hostname:``) have
-    different PID namespaces, so one never takes another's live worker for dead.
-    """
-    try:
-        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:  # not Linux
-        namespace = ""
-    return f"{socket.gethostname()[:60]}/{namespace}"
-
-
-def new_owner() -> str:
-    """A lease owner name: host, process id and a random part (``host/pidns:pid:rand``)."""
-    return f"{this_host()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -377,31 +361,6 @@ def renew(engine: Engine, owner: str, lease_seconds: float) -> None:
         )
 
 
-def owner_gone(owner: str | None) -> bool:
-    """True when ``owner`` (:func:`new_owner`) was a process on this host that no longer runs."""
-    return _owner_gone(owner)
-
-
-def _owner_gone(owner: str | None) -> bool:
-    """True when ``owner`` was a process on this host that no longer runs."""
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != this_host() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def recover(engine: Engine, edition: str) -> int:
     """Re-queue ``sending`` rows whose owner died on this host; return how many.
 
@@ -418,7 +377,7 @@ def recover(engine: Engine, edition: str) -> int:
                 .distinct()
             )
         ]
-        dead = [owner for owner in owners if _owner_gone(owner)]
+        dead = [owner for owner in owners if owner_gone(owner)]
         if not dead:
             return 0
         result = conn.execute(
@@ -431,69 +390,6 @@ def recover(engine: Engine, edition: str) -> int:
             .values(state=D.queued, lease_owner=None, lease_until=None, updated_at=utcnow())
         )
         return int(result.rowcount)
-
-
-def counts(engine: Engine, edition: str) -> Counter[str]:
-    """How many rows of the send are in each state."""
-    with engine.connect() as conn:
-        return Counter(
-            {
-                str(state): int(n)
-                for state, n in conn.execute(
-                    sa.select(T.c.state, sa.func.count())
-                    .where(T.c.edition == edition)
-                    .group_by(T.c.state)
-                )
-            }
-        )
-
-
-def lost_recipients(engine: Engine, edition: str) -> Counter[str]:
-    """How many of the send's recipients are now ``bounced`` or ``complained``."""
-    subscribers = Subscriber.__table__  # type: ignore[attr-defined]
-    lost = (SubscriberStatus.bounced.value, SubscriberStatus.complained.value)
-    with engine.connect() as conn:
-        found = conn.execute(
-            sa.select(subscribers.c.status, sa.func.count())
-            .select_from(T.join(subscribers, subscribers.c.id == T.c.subscriber_id))
-            .where(T.c.edition == edition, subscribers.c.status.in_(lost))
-            .group_by(subscribers.c.status)
-        )
-        return Counter({str(status): int(n) for status, n in found})
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Rows of a send in ``sending`` under one lease owner (``host/pidns:pid:rand``).
-
-    ``alive`` is True only while a live process holds them: on this host its process
-    still runs; elsewhere its lease is current (renewed while the owner lives). Rows
-    of a dead owner wait for ``lease_until``, when any worker may claim them again.
-    """
-
-    owner: str
-    rows: int
-    lease_until: datetime | None
-    alive: bool
-
-
-def holders(engine: Engine, edition: str) -> list[Holder]:
-    """Who holds rows of the send right now, most rows first, and whether they live."""
-    now = utcnow()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(T.c.lease_owner, sa.func.count().label("n"), sa.func.max(T.c.lease_until))
-            .where(T.c.edition == edition, T.c.state == D.sending)
-            .group_by(T.c.lease_owner)
-            .order_by(sa.desc("n"))
-        ).all()
-    found = []
-    for owner, n, until in rows:
-        if until is not None and until.tzinfo is None:  # SQLite keeps no zone: it is UTC
-            until = until.replace(tzinfo=UTC)
-        alive = bool(owner) and until is not None and until >= now and not _owner_gone(owner)
-        found.append(Holder(str(owner or "(none)"), int(n), until, alive))
-    return found
 
 
 def next_due(engine: Engine, edition: str) -> datetime | None:
@@ -522,19 +418,6 @@ def requeue_temporary(bind: Engine | Connection, edition: str) -> int:
             .values(state=D.queued, attempts=0, next_attempt_at=None, updated_at=utcnow())
         )
         return int(result.rowcount)
-
-
-def errors_by_reply(engine: Engine, edition: str, limit: int = 10) -> list[tuple[str, str, int]]:
-    """The commonest failure and deferral replies: ``(state, reply, count)``, most first."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(T.c.state, T.c.last_reply, sa.func.count().label("n"))
-            .where(T.c.edition == edition, T.c.state.in_([D.failed, D.deferred]))
-            .group_by(T.c.state, T.c.last_reply)
-            .order_by(sa.desc("n"))
-            .limit(limit)
-        ).all()
-    return [(str(s), str(r or "(no reply)"), int(n)) for s, r, n in rows]
 
 
 def send_status(bind: Engine | Connection, edition: str) -> SendStatus | None:
@@ -574,17 +457,3 @@ def set_pacing(engine: Engine, edition: str, pacing: str) -> None:
     """Record the connections and rate a running send uses, and why (see the engine)."""
     with engine.begin() as conn:
         conn.execute(S.update().where(S.c.edition == edition).values(pacing=pacing[:1000]))
-
-
-def sent_rate(engine: Engine, edition: str) -> float | None:
-    """Messages per second between the first and the last ``sent_at``; None before two."""
-    with engine.connect() as conn:
-        first, last, n = conn.execute(
-            sa.select(sa.func.min(T.c.sent_at), sa.func.max(T.c.sent_at), sa.func.count()).where(
-                T.c.edition == edition, T.c.state == D.sent
-            )
-        ).one()
-    if n < 2 or first is None or last is None:
-        return None
-    seconds = (last - first).total_seconds()
-    return n / seconds if seconds > 0 else None

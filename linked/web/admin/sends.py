@@ -1,7 +1,7 @@
 """``/admin/sends/{id}``: follow a send live, pause, resume and retry it, and read it as sent.
 
 The progress block polls ``/admin/sends/{id}/progress`` with htmx (and stops once the
-send is done); the numbers are :func:`linked.delivery.service.status_report`, what
+send is done); the numbers are :func:`linked.delivery.report.status_report`, what
 ``linked status`` shows. Pause, resume and retry only change the send's flag and rows,
 with their audit event in the same transaction (the functions ``linked pause``,
 ``resume`` and ``retry`` call); the delivery workers of ``linked serve`` /
@@ -26,7 +26,7 @@ from linked.compose.composer import ComposedEmail
 from linked.delivery import service as delivery
 from linked.delivery.models import FINAL_STATES, Send, SendStatus
 from linked.delivery.plan import load_content
-from linked.delivery.service import StatusReport
+from linked.delivery.report import StatusReport, status_report
 from linked.errors import LinkedError
 from linked.web.admin.auth import Editor, Sender
 from linked.web.admin.render import (
@@ -98,7 +98,7 @@ async def _send(request: Request, send_id: int) -> Send:
 def routes(api: APIRouter) -> None:
     async def progress_of(request: Request, send: Send) -> Progress:
         engine = engine_of(request)
-        report = await run_in_threadpool(delivery.status_report, engine, send.edition)
+        report = await run_in_threadpool(status_report, engine, send.edition)
         return Progress(report)
 
     @api.get("/sends/{send_id:int}", summary="Follow a send")
