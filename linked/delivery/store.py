@@ -47,7 +47,7 @@ def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
     """A transaction of its own on an engine; on a connection, the caller's (it commits).
 
     So a status change can commit with the audit event that records it
-    (:func:`linked.delivery.service.pause_send`), and the engine's calls stay one-liners.
+    (:func:`linked.delivery.controls.pause_send`), and the engine's calls stay one-liners.
     """
     if isinstance(bind, Connection):
         yield bind
