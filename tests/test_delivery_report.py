@@ -11,10 +11,10 @@ from sqlmodel import Session
 
 from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
+from linked.delivery.outcomes import Outcome, OutcomeKind, record
 from linked.delivery.owners import this_host
 from linked.delivery.plan import plan_send
 from linked.delivery.report import counts, errors_by_reply, holders, sent_rate, status_report
-from linked.delivery.store import Outcome, OutcomeKind
 from linked.errors import LinkedError
 from tests.fixtures.sending import EDITION, add_subscribers
 
@@ -63,7 +63,7 @@ def test_holders_tell_a_live_process_from_a_dead_one(engine: Engine) -> None:
 def test_errors_are_grouped_by_reply_and_counts_follow_the_rows(engine: Engine) -> None:
     _planned(engine, 5)
     a, b, c, d = store.claim(engine, EDITION, "me", 4, 60)
-    store.record(
+    record(
         engine,
         [
             (a, Outcome(OutcomeKind.sent, "250 ok")),

@@ -1,4 +1,4 @@
-"""Row state changes: claiming, leases and the crash rule, recording outcomes."""
+"""Row state changes: claiming, leases and the crash rule, re-queueing, the send flag."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
 from linked.delivery.owners import this_host
 from linked.delivery.plan import plan_send
-from linked.delivery.store import Outcome, OutcomeKind
 from tests.fixtures.sending import EDITION, add_subscribers, rows
 
 T = Delivery.__table__  # type: ignore[attr-defined]
@@ -70,35 +69,6 @@ def test_release_gives_back_unsent_rows(engine: Engine) -> None:
     assert {r.state for r in rows(engine).values()} == {"queued"}
 
 
-def test_record_outcomes_and_backoff(engine: Engine) -> None:
-    _planned(engine, 4)
-    a, b, c, d = store.claim(engine, EDITION, "me", 4, 60)
-    counts = store.record(
-        engine,
-        [
-            (a, Outcome(OutcomeKind.sent, "250 ok")),
-            (b, Outcome(OutcomeKind.temporary, "451 4.3.0 later", 451)),
-            (c, Outcome(OutcomeKind.permanent, "550 5.1.1 unknown", 550)),
-            (d, Outcome(OutcomeKind.permanent, "554 5.7.1 no", 554)),
-        ],
-        max_attempts=3,
-        retry_base_seconds=60,
-    )
-    assert counts == {"sent": 1, "deferred": 1, "failed": 2}
-    by_id = {r.id: r for r in rows(engine).values()}
-    assert by_id[a.id].sent_at is not None and by_id[a.id].lease_owner is None
-    deferred = by_id[b.id]
-    assert deferred.next_attempt_at is not None
-    wait = deferred.next_attempt_at - utcnow()
-    assert timedelta(seconds=50) < wait <= timedelta(seconds=60)
-    assert by_id[c.id].permanent and by_id[c.id].last_code == 550
-    # Not due yet: nothing to claim.
-    assert store.claim(engine, EDITION, "me", 10, 60) == []
-    assert store.backoff(60, 1) == timedelta(seconds=60)
-    assert store.backoff(60, 3) == timedelta(seconds=240)
-    assert store.backoff(60, 40) == store.MAX_BACKOFF
-
-
 def test_claim_takes_the_rows_the_single_query_names_in_its_order(engine: Engine) -> None:
     # On SQLite the claim is a union of one indexed query per kind of claimable row;
     # with every kind present it must pick exactly what the one OR query picks.
@@ -143,56 +113,6 @@ def test_claim_takes_the_rows_the_single_query_names_in_its_order(engine: Engine
             union = list(conn.scalars(store._due(EDITION, utcnow(), limit, "sqlite")))
         assert union == single and len(single) == min(limit, len(due))
     assert [job.id for job in store.claim(engine, EDITION, "me", 100, 60)] == due
-
-
-def test_record_writes_what_sqlalchemy_would_write(engine: Engine) -> None:
-    # record() runs its UPDATE with the driver's parameters, converted once per dialect;
-    # the stored values must be those of the same statement run through SQLAlchemy.
-    _planned(engine, 6)
-    jobs = store.claim(engine, EDITION, "me", 6, 60)
-    outcomes = [
-        Outcome(OutcomeKind.sent, "250 2.0.0 queued"),
-        Outcome(OutcomeKind.temporary, "451 4.3.0 try later", 451),
-        Outcome(OutcomeKind.permanent, "550 5.1.1 no such user", 550),
-    ]
-    mine, theirs = jobs[:3], jobs[3:]
-    store.record(
-        engine, list(zip(mine, outcomes, strict=True)), max_attempts=5, retry_base_seconds=60
-    )
-    written = {r.id: r for r in rows(engine).values()}
-    now = written[mine[0].id].updated_at
-    with engine.begin() as conn:
-        for job, mine_job in zip(theirs, mine, strict=True):
-            row = written[mine_job.id]
-            conn.execute(
-                store._record_statement(),
-                [
-                    {
-                        "_id": job.id,
-                        "state": row.state,
-                        "attempts": row.attempts,
-                        "next_attempt_at": row.next_attempt_at,
-                        "last_code": row.last_code,
-                        "last_reply": row.last_reply,
-                        "permanent": row.permanent,
-                        "sent_at": row.sent_at,
-                        "_now": now,
-                        "lease_owner": None,
-                        "lease_until": None,
-                    }
-                ],
-            )
-    with engine.connect() as conn:
-        raw = {
-            r[0]: tuple(r[1:])
-            for r in conn.execute(
-                sa.select(
-                    T.c.id, *[c for c in T.c if c.name not in {"id", "subscriber_id", "email"}]
-                )
-            )
-        }
-    assert [raw[j.id] for j in mine] == [raw[j.id] for j in theirs]
-    assert [written[j.id].state for j in mine] == ["sent", "deferred", "failed"]
 
 
 def test_sends_to_resume_are_running_sends_with_rows_left_oldest_first(engine: Engine) -> None:

@@ -53,12 +53,13 @@ from sqlalchemy import Engine
 from linked.delivery import report, store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.models import OPEN_STATES, DeliveryState, SendStatus, utcnow
+from linked.delivery.outcomes import Outcome, OutcomeKind
 from linked.delivery.owners import new_owner
 from linked.delivery.pool import ConnectionFailure
 from linked.delivery.progress import Progress
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.recorder import Batch, Recorder
-from linked.delivery.store import Job, Outcome, OutcomeKind
+from linked.delivery.store import Job
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
 from linked.transport import Breaker, Lane, SessionRefused, Throttled, Transport, TransportError
