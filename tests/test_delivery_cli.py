@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from linked.cli import app
 from linked.delivery import store
 from linked.delivery.models import Delivery
+from linked.delivery.owners import this_host
 from linked.settings import Settings
 from tests.fixtures.sending import EDITION, add_subscribers, copy_edition
 
@@ -94,9 +95,9 @@ def test_status_says_sending_now_only_for_a_live_process(
     planned = runner.invoke(app, [*root, "send", EDITION, "--yes", "--detach"], env=env)
     assert planned.exit_code == 0, planned.output
     # A process that claimed rows and died (its pid runs no more), and one that lives (us).
-    dead = f"{store.this_host()}:{2**22 + 12345}:dead"
+    dead = f"{this_host()}:{2**22 + 12345}:dead"
     store.claim(engine, EDITION, dead, 3, 600)
-    live = f"{store.this_host()}:{os.getpid()}:live"
+    live = f"{this_host()}:{os.getpid()}:live"
     store.claim(engine, EDITION, live, 1, 600)
 
     status = runner.invoke(app, [*root, "status", EDITION], env=env)

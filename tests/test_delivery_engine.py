@@ -21,7 +21,8 @@ from linked.delivery.models import SendStatus
 from linked.delivery.plan import plan_send
 from linked.delivery.pool import SMTPPool
 from linked.delivery.progress import Progress
-from linked.delivery.service import deliver, prepare_edition, status_report
+from linked.delivery.report import status_report
+from linked.delivery.service import deliver, prepare_edition
 from linked.settings import Settings
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.subscribers.tokens import Purpose, make_token, read_token, secret_key

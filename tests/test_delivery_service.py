@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from linked.accounts import audit
 from linked.accounts.audit import Actor
 from linked.accounts.models import AuditEvent
 from linked.delivery import service, store
 from linked.delivery.progress import Progress
+from linked.delivery.report import counts
 from linked.errors import LinkedError
 from linked.settings import Settings
 from tests.fixtures.faulty_smtp import Switchable
@@ -163,29 +163,19 @@ def test_pause_resume_and_retry_are_audited_as_the_cli(
     ]
 
 
-@pytest.mark.parametrize("action", ["pause", "resume", "retry"])
-def test_a_failing_audit_write_undoes_the_change(
-    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch, action: str
+def test_a_detached_start_commits_its_rows_event_and_status_together(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_subscribers(engine, 2)
-    service.start_send(settings, copy_edition(settings), yes=True, detach=True)
-    if action == "resume":
-        service.pause(settings, EDITION)
-    with engine.begin() as conn:  # one row deferred, for retry to re-queue
-        conn.execute(store.T.update().where(store.T.c.id == 1).values(state="deferred"))
-    before = (store.send_status(engine, EDITION), store.counts(engine, EDITION), _audit(engine))
+    add_subscribers(engine, 3)
 
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("the audit log cannot be written")
+    def broken(*args: object, **kwargs: object) -> bool:
+        raise RuntimeError("the send's status cannot be written")
 
-    monkeypatch.setattr(audit, "record", broken)
-    work = {
-        "pause": service.pause_send,
-        "resume": service.resume_detached,
-        "retry": service.retry_detached,
-    }[action]
-    with pytest.raises(RuntimeError), Session(engine) as session:
-        work(session, EDITION, Actor.system())
-        session.commit()  # not reached: the change goes with the session, uncommitted
-    after = (store.send_status(engine, EDITION), store.counts(engine, EDITION), _audit(engine))
-    assert after == before
+    monkeypatch.setattr(store, "set_send_status", broken)
+    folder = copy_edition(settings)
+    with pytest.raises(RuntimeError):
+        service.start_detached(settings, engine, folder, confirm=None, actor=Actor.cli())
+    # Before, the plan and send.start were committed first and left behind as "planned".
+    assert store.send_status(engine, EDITION) is None and counts(engine, EDITION) == {}
+    with Session(engine) as session:
+        assert session.exec(select(AuditEvent)).all() == []

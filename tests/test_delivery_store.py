@@ -1,8 +1,7 @@
-"""Row state changes: claiming, leases and the crash rule, recording outcomes."""
+"""Row state changes: claiming, leases and the crash rule, re-queueing, the send flag."""
 
 from __future__ import annotations
 
-import os
 import socket
 from datetime import timedelta
 
@@ -12,8 +11,8 @@ from sqlmodel import Session
 
 from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
+from linked.delivery.owners import this_host
 from linked.delivery.plan import plan_send
-from linked.delivery.store import Outcome, OutcomeKind
 from tests.fixtures.sending import EDITION, add_subscribers, rows
 
 T = Delivery.__table__  # type: ignore[attr-defined]
@@ -41,7 +40,7 @@ def test_claim_marks_rows_sending_under_a_lease(engine: Engine) -> None:
 
 def test_crash_rule_a_dead_local_owners_rows_are_requeued_at_once(engine: Engine) -> None:
     _planned(engine)
-    dead = f"{store.this_host()}:{DEAD_PID}:abcd"
+    dead = f"{this_host()}:{DEAD_PID}:abcd"
     store.claim(engine, EDITION, dead, 3, 3600)
     alive_elsewhere = "another-host:1:abcd"
     store.claim(engine, EDITION, alive_elsewhere, 2, 3600)
@@ -54,12 +53,6 @@ def test_crash_rule_a_dead_local_owners_rows_are_requeued_at_once(engine: Engine
     assert len(store.claim(engine, EDITION, "me", 100, 60)) == 7
 
 
-def test_an_owner_name_carries_host_pid_namespace_and_pid(engine: Engine) -> None:
-    host, pid, _rand = store.new_owner().rsplit(":", 2)
-    assert host == store.this_host() and host.startswith(socket.gethostname()[:60] + "/")
-    assert int(pid) == os.getpid() and len(store.new_owner()) <= 100
-
-
 def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> None:
     _planned(engine, 4)
     store.claim(engine, EDITION, "another-host:1:abcd", 4, 3600)
@@ -69,74 +62,11 @@ def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> N
     assert len(store.claim(engine, EDITION, "me", 100, 60)) == 4
 
 
-def test_holders_lists_who_has_rows_in_flight(engine: Engine) -> None:
-    _planned(engine, 6)
-    assert store.holders(engine, EDITION) == []
-    store.claim(engine, EDITION, "b-host/1:7:beef", 2, 60)
-    store.claim(engine, EDITION, "a-host/1:9:cafe", 3, 60)
-    held = store.holders(engine, EDITION)
-    assert [(h.owner, h.rows) for h in held] == [
-        ("a-host/1:9:cafe", 3),
-        ("b-host/1:7:beef", 2),
-    ]
-    assert all(h.lease_until is not None for h in held)
-    assert all(h.alive for h in held)  # other hosts: alive while their lease is current
-
-
-def test_holders_tell_a_live_process_from_a_dead_one(engine: Engine) -> None:
-    _planned(engine, 6)
-    here = store.this_host()
-    store.claim(engine, EDITION, f"{here}:{os.getpid()}:aaaa", 1, 60)
-    store.claim(engine, EDITION, f"{here}:{DEAD_PID}:bbbb", 2, 60)
-    store.claim(engine, EDITION, "far-host/1:7:cccc", 3, 60)
-    with engine.begin() as conn:  # the far host stopped renewing its lease
-        conn.execute(
-            T.update()
-            .where(T.c.lease_owner == "far-host/1:7:cccc")
-            .values(lease_until=utcnow() - timedelta(seconds=5))
-        )
-    alive = {h.owner.rsplit(":", 1)[1]: h.alive for h in store.holders(engine, EDITION)}
-    assert alive == {"aaaa": True, "bbbb": False, "cccc": False}
-    dead = next(h for h in store.holders(engine, EDITION) if h.owner.endswith("bbbb"))
-    assert dead.lease_until is not None and dead.lease_until > utcnow()
-
-
 def test_release_gives_back_unsent_rows(engine: Engine) -> None:
     _planned(engine, 3)
     jobs = store.claim(engine, EDITION, "me", 3, 60)
     store.release(engine, "me", [j.id for j in jobs])
     assert {r.state for r in rows(engine).values()} == {"queued"}
-
-
-def test_record_outcomes_and_backoff(engine: Engine) -> None:
-    _planned(engine, 4)
-    a, b, c, d = store.claim(engine, EDITION, "me", 4, 60)
-    counts = store.record(
-        engine,
-        [
-            (a, Outcome(OutcomeKind.sent, "250 ok")),
-            (b, Outcome(OutcomeKind.temporary, "451 4.3.0 later", 451)),
-            (c, Outcome(OutcomeKind.permanent, "550 5.1.1 unknown", 550)),
-            (d, Outcome(OutcomeKind.permanent, "554 5.7.1 no", 554)),
-        ],
-        max_attempts=3,
-        retry_base_seconds=60,
-    )
-    assert counts == {"sent": 1, "deferred": 1, "failed": 2}
-    by_id = {r.id: r for r in rows(engine).values()}
-    assert by_id[a.id].sent_at is not None and by_id[a.id].lease_owner is None
-    deferred = by_id[b.id]
-    assert deferred.next_attempt_at is not None
-    wait = deferred.next_attempt_at - utcnow()
-    assert timedelta(seconds=50) < wait <= timedelta(seconds=60)
-    assert by_id[c.id].permanent and by_id[c.id].last_code == 550
-    # Not due yet: nothing to claim.
-    assert store.claim(engine, EDITION, "me", 10, 60) == []
-    assert store.backoff(60, 1) == timedelta(seconds=60)
-    assert store.backoff(60, 3) == timedelta(seconds=240)
-    assert store.backoff(60, 40) == store.MAX_BACKOFF
-    errors = store.errors_by_reply(engine, EDITION)
-    assert ("failed", "550 5.1.1 unknown", 1) in errors
 
 
 def test_claim_takes_the_rows_the_single_query_names_in_its_order(engine: Engine) -> None:
@@ -183,56 +113,6 @@ def test_claim_takes_the_rows_the_single_query_names_in_its_order(engine: Engine
             union = list(conn.scalars(store._due(EDITION, utcnow(), limit, "sqlite")))
         assert union == single and len(single) == min(limit, len(due))
     assert [job.id for job in store.claim(engine, EDITION, "me", 100, 60)] == due
-
-
-def test_record_writes_what_sqlalchemy_would_write(engine: Engine) -> None:
-    # record() runs its UPDATE with the driver's parameters, converted once per dialect;
-    # the stored values must be those of the same statement run through SQLAlchemy.
-    _planned(engine, 6)
-    jobs = store.claim(engine, EDITION, "me", 6, 60)
-    outcomes = [
-        Outcome(OutcomeKind.sent, "250 2.0.0 queued"),
-        Outcome(OutcomeKind.temporary, "451 4.3.0 try later", 451),
-        Outcome(OutcomeKind.permanent, "550 5.1.1 no such user", 550),
-    ]
-    mine, theirs = jobs[:3], jobs[3:]
-    store.record(
-        engine, list(zip(mine, outcomes, strict=True)), max_attempts=5, retry_base_seconds=60
-    )
-    written = {r.id: r for r in rows(engine).values()}
-    now = written[mine[0].id].updated_at
-    with engine.begin() as conn:
-        for job, mine_job in zip(theirs, mine, strict=True):
-            row = written[mine_job.id]
-            conn.execute(
-                store._record_statement(),
-                [
-                    {
-                        "_id": job.id,
-                        "state": row.state,
-                        "attempts": row.attempts,
-                        "next_attempt_at": row.next_attempt_at,
-                        "last_code": row.last_code,
-                        "last_reply": row.last_reply,
-                        "permanent": row.permanent,
-                        "sent_at": row.sent_at,
-                        "_now": now,
-                        "lease_owner": None,
-                        "lease_until": None,
-                    }
-                ],
-            )
-    with engine.connect() as conn:
-        raw = {
-            r[0]: tuple(r[1:])
-            for r in conn.execute(
-                sa.select(
-                    T.c.id, *[c for c in T.c if c.name not in {"id", "subscriber_id", "email"}]
-                )
-            )
-        }
-    assert [raw[j.id] for j in mine] == [raw[j.id] for j in theirs]
-    assert [written[j.id].state for j in mine] == ["sent", "deferred", "failed"]
 
 
 def test_sends_to_resume_are_running_sends_with_rows_left_oldest_first(engine: Engine) -> None:

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from linked.accounts import audit
 from linked.accounts.models import AuditEvent, Role
 from linked.authoring.approval import Approval
-from linked.delivery import store
+from linked.delivery import report, store
 from linked.delivery.models import Delivery, Send
 from linked.scheduler.service import scheduled_for
 from linked.settings import Settings
@@ -210,7 +210,7 @@ def test_send_now_needs_the_number_typed_and_only_plans_the_send(
     assert re.fullmatch(r"/admin/sends/\d+", started.headers["location"])
     # Planned and left to the workers: three rows queued, nothing in the outbox.
     assert store.send_status(engine, EDITION) == "running"
-    assert store.counts(engine, EDITION)["queued"] == 3
+    assert report.counts(engine, EDITION)["queued"] == 3
     assert not settings.outbox_dir.exists() or not any(settings.outbox_dir.iterdir())
     page = console.get(started.headers["location"]).text
     assert "Sending…" in page and 'hx-trigger="every 2s"' in page
@@ -295,7 +295,7 @@ def test_a_change_and_its_audit_event_commit_together(
             console.post(path, data=data)
     # Neither the changes nor their events: the send runs on, nothing is scheduled.
     assert store.send_status(engine, EDITION) == "running"
-    assert store.counts(engine, EDITION)["deferred"] == 1
+    assert report.counts(engine, EDITION)["deferred"] == 1
     assert scheduled_for(settings, EDITION) is None
     assert actions(engine) == before
 

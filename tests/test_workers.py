@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from linked.delivery import store
+from linked.delivery import report, store
 from linked.delivery.service import start_send
 from linked.settings import Settings
 from linked.subscribers.tokens import Purpose, read_token
@@ -99,7 +99,7 @@ def _queue(settings: Settings, engine: Engine, subscribers: int) -> dict[str, in
     readers = {email: sid for sid, email in add_subscribers(engine, subscribers)}
     result = start_send(settings, copy_edition(settings), yes=True, detach=True)
     assert (result.status, result.added) == ("running", subscribers)
-    assert store.counts(engine, EDITION)["queued"] == subscribers
+    assert report.counts(engine, EDITION)["queued"] == subscribers
     return readers
 
 

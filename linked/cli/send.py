@@ -20,7 +20,9 @@ from linked.cli.report import Mode, log_line, log_progress, result_json, setup_l
 
 if TYPE_CHECKING:
     from linked.delivery import service
+    from linked.delivery.controls import SendResult
     from linked.delivery.progress import Progress as SendProgress
+    from linked.delivery.report import StatusReport
 else:
     service = lazy_module("linked.delivery.service")
 
@@ -90,7 +92,7 @@ def reporting(label: str, mode: Mode) -> Iterator[Callable[[SendProgress], None]
             yield update
 
 
-def _summary(result: service.SendResult, mode: Mode = Mode()) -> None:
+def _summary(result: SendResult, mode: Mode = Mode()) -> None:
     # Here, not at the top: `linked --help` must not load the database stack (cli.lazy).
     from linked.delivery.models import DeliveryState, SendStatus
 
@@ -135,7 +137,7 @@ def _summary(result: service.SendResult, mode: Mode = Mode()) -> None:
         console.print("Nothing sent.")
 
 
-def _print_holders(report: service.StatusReport) -> None:
+def _print_holders(report: StatusReport) -> None:
     """Rows in ``sending``: under a live process ("sending now"), or waiting for their lease."""
     from rich.table import Table
 

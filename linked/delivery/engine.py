@@ -50,14 +50,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from linked.delivery import store
+from linked.delivery import report, store
 from linked.delivery.breaker import CircuitBreaker
 from linked.delivery.models import OPEN_STATES, DeliveryState, SendStatus, utcnow
+from linked.delivery.outcomes import Outcome, OutcomeKind
+from linked.delivery.owners import new_owner
 from linked.delivery.pool import ConnectionFailure
 from linked.delivery.progress import Progress
 from linked.delivery.ratelimit import RateLimiter
 from linked.delivery.recorder import Batch, Recorder
-from linked.delivery.store import Job, Outcome, OutcomeKind
+from linked.delivery.store import Job
 from linked.errors import LinkedError
 from linked.message import PreparedMessage, Recipient
 from linked.transport import Breaker, Lane, SessionRefused, Throttled, Transport, TransportError
@@ -120,7 +122,7 @@ class DeliveryRun:
         self.breaker: Breaker = breaker or transport.breaker or CircuitBreaker()
         self.on_progress = progress
         self.progress = Progress()
-        self.owner = store.new_owner()
+        self.owner = new_owner()
         self.paused = False
         #: The session-level refusal that stopped this run, raised by :meth:`run`.
         self.refused: SessionRefused | None = None
@@ -175,7 +177,7 @@ class DeliveryRun:
         return result
 
     async def _load_counts(self) -> Counter[str]:
-        counts = await asyncio.to_thread(store.counts, self.db, self.edition)
+        counts = await asyncio.to_thread(report.counts, self.db, self.edition)
         self.progress.load(counts)
         return counts
 

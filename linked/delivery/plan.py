@@ -63,11 +63,26 @@ def plan_send(
     *,
     edition_hash: str | None = None,
 ) -> tuple[Send, int]:
+    """:func:`write_plan`, then commit: the send row and every delivery row at once."""
+    send, added = write_plan(session, edition_slug, composed, edition_hash=edition_hash)
+    session.commit()
+    session.refresh(send)
+    return send, added
+
+
+def write_plan(
+    session: Session,
+    edition_slug: str,
+    composed: ComposedEmail | None = None,
+    *,
+    edition_hash: str | None = None,
+) -> tuple[Send, int]:
     """Create (or extend) the send of an edition; return it and the number of new rows.
 
     ``composed`` (the checked edition) is kept with the send, so a worker anywhere
     delivers what was checked; planning again (a resumed send) keeps the newest.
-    Commits once, after the send row and every delivery row are written.
+    Written and flushed in the caller's transaction; the caller commits, so the plan
+    can commit with what goes with it (the send's status, its audit event).
     """
     now = utcnow()
     send = get_send(session, edition_slug)
@@ -101,6 +116,5 @@ def plan_send(
     if edition_hash is not None:
         send.edition_hash = edition_hash
     session.add(send)
-    session.commit()
-    session.refresh(send)
+    session.flush()
     return send, added

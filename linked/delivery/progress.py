@@ -29,7 +29,7 @@ class Progress:
         return self.sent + self.failed + self.skipped
 
     def load(self, counts: Counter[str]) -> None:
-        """Take the totals from the send's rows per state (:func:`store.counts`)."""
+        """Take the totals from the send's rows per state (``report.counts``)."""
         self.total = sum(counts.values())
         self.sent = counts[DeliveryState.sent]
         self.failed = counts[DeliveryState.failed]

@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from linked.delivery import store
-from linked.delivery.store import Job, Outcome
+from linked.delivery import outcomes
+from linked.delivery.outcomes import Outcome
+from linked.delivery.store import Job
 
 Batch = list[tuple[Job, Outcome, asyncio.Future[None]]]
 
@@ -53,7 +54,7 @@ class Recorder:
                 continue
             try:
                 counts = await asyncio.to_thread(
-                    store.record,
+                    outcomes.record,
                     self.db,
                     [(job, outcome) for job, outcome, _ in batch],
                     max_attempts=self.max_attempts,

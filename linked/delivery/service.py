@@ -4,35 +4,34 @@ Each function opens the database (migrating it first), does one job and returns
 a plain result for the caller to show. Sending functions compose the edition once,
 then run :class:`~linked.delivery.engine.DeliveryRun` (built by :mod:`linked.delivery.run`)
 to completion (or until paused).
-Pausing, resuming and retrying are :func:`pause_send`, :func:`resume_detached` and
-:func:`retry_detached` on a session: the console calls them in its own transaction.
+Starting, pausing, resuming and retrying a send over a session, each with its audit
+event, are :mod:`linked.delivery.controls`; the facades here open the database, run
+one of them in a transaction of their own and commit. The console calls them in its
+request's transaction instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from linked.accounts import audit
 from linked.accounts.audit import Actor
-from linked.authoring.approval import edition_hash, people, require_approval, target
+from linked.authoring.approval import edition_hash
 from linked.check import check_edition
 from linked.compose.composer import ComposedEmail
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
 from linked.db.writes import write
-from linked.delivery import store
+from linked.delivery import controls, report, store
+from linked.delivery.controls import SendResult
 from linked.delivery.engine import EngineOptions
 from linked.delivery.models import DeliveryState, SendStatus
-from linked.delivery.plan import get_send, load_content, plan_send, recipients_left
+from linked.delivery.plan import get_send, load_content
 from linked.delivery.progress import Progress
 from linked.delivery.run import make_run
 from linked.errors import LinkedError
@@ -41,50 +40,6 @@ from linked.settings import Settings
 from linked.transport import Transport, TransportError, open_transport
 
 PROOF_PREFIX = "[Proof] "
-
-
-@dataclass
-class SendResult:
-    """How a send ended: ``done``, ``paused`` or ``cancelled``, and the rows per state."""
-
-    edition: str
-    status: SendStatus | Literal["cancelled"]
-    counts: Counter[str] = field(default_factory=Counter)
-    added: int = 0
-    #: How many messages the send would try (what ``confirm`` was asked about).
-    recipients: int = 0
-
-
-@dataclass
-class StatusReport:
-    """``linked status``: the send's flag, rows per state, rate and the commonest errors."""
-
-    edition: str
-    status: SendStatus
-    subject: str
-    counts: Counter[str]
-    rate: float | None
-    errors: list[tuple[str, str, int]]
-    #: Who holds rows in ``sending`` now, and whether that process lives (store.Holder).
-    holders: list[store.Holder] = field(default_factory=list)
-    #: Recipients now ``bounced`` or ``complained`` (bounces and complaints after the send).
-    lost: Counter[str] = field(default_factory=Counter)
-    #: The connections and rate the send last ran at, and why ("" = nothing limited them).
-    pacing: str = ""
-
-    @property
-    def sending_now(self) -> list[store.Holder]:
-        """Rows a live process holds: these are being sent now."""
-        return [h for h in self.holders if h.alive]
-
-    @property
-    def waiting_for_lease(self) -> list[store.Holder]:
-        """Rows a dead process held: sent again once their lease ends (``lease_until``)."""
-        return [h for h in self.holders if not h.alive]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
 
 
 def slug_of(edition: str | Path) -> str:
@@ -105,16 +60,16 @@ def prepare_edition(
     """Check and compose an edition once; refuse (LinkedError) when the check finds errors."""
     if not folder.is_dir():
         raise LinkedError(f"no edition folder {folder}")
-    report = check_edition(settings, folder)
-    if not report.ok or report.composed is None or report.edition is None:
-        lines = "\n  ".join(p.format() for p in report.errors)
+    checked = check_edition(settings, folder)
+    if not checked.ok or checked.composed is None or checked.edition is None:
+        lines = "\n  ".join(p.format() for p in checked.errors)
         raise LinkedError(
-            f"`linked check` found {len(report.errors)} error(s); not sending:\n  {lines}"
+            f"`linked check` found {len(checked.errors)} error(s); not sending:\n  {lines}"
         )
     prepared = prepare_message(
-        settings, report.composed, list_headers=list_headers, subject_prefix=subject_prefix
+        settings, checked.composed, list_headers=list_headers, subject_prefix=subject_prefix
     )
-    return report.composed, prepared
+    return checked.composed, prepared
 
 
 def prepare_planned(settings: Settings, db: Engine, edition: str) -> PreparedMessage:
@@ -157,35 +112,19 @@ def check_unchanged(folder: Path, digest: str) -> None:
         )
 
 
-def begin_send(
-    settings: Settings,
-    db: Engine,
-    folder: Path,
-    *,
-    confirm: Callable[[int], bool] | None,
-    actor: Actor,
-) -> tuple[SendResult, PreparedMessage]:
-    """Check, compose and plan the send of an edition (its rows), without sending.
+def compose_for_send(
+    settings: Settings, folder: Path
+) -> tuple[str, ComposedEmail, PreparedMessage]:
+    """Check and compose an edition for sending: its files' digest, the composition, the message.
 
-    With ``send_requires_approval`` the files must be exactly the approved ones
-    (:class:`~linked.authoring.approval.NotApproved` otherwise). ``confirm(recipients)``
-    (None = do not ask) must return True, else the result is ``cancelled``. The audit
-    event names the actor, the approver and the last editor; it is committed with the
-    rows. The result's status is ``planned``.
+    The digest is taken before the check, and :func:`check_unchanged` refuses when
+    the files changed meanwhile, so the digest (what an approval names) is of the
+    files that were composed.
     """
-    edition = slug_of(folder)
     digest = edition_hash(folder)
     composed, prepared = prepare_edition(settings, folder)
     check_unchanged(folder, digest)
-    with Session(db) as session:
-        require_approval(session, settings, edition, digest)
-        recipients = recipients_left(session, edition)
-        if confirm is not None and not confirm(recipients):
-            return SendResult(edition, "cancelled", recipients=recipients), prepared
-        detail = f"{recipients} recipient(s); {people(session, edition)}"
-        audit.record(session, actor, "send.start", target(edition), detail)
-        _send, added = plan_send(session, edition, composed, edition_hash=digest)
-    return SendResult(edition, SendStatus.planned, added=added, recipients=recipients), prepared
+    return digest, composed, prepared
 
 
 def start_detached(
@@ -196,23 +135,17 @@ def start_detached(
     confirm: Callable[[int], bool] | None,
     actor: Actor,
 ) -> SendResult:
-    """Plan the send and mark it ``running``: the delivery workers send it (the console's
-    "Send now" and ``linked send --detach``)."""
-
-    def ask(recipients: int) -> bool:
-        if recipients == 0:  # a send marked running with no rows would never finish
-            raise LinkedError(
-                f"there is nobody to send {folder.name} to: every confirmed subscriber "
-                "already has it, or there are none"
-            )
-        return confirm is None or confirm(recipients)
-
-    result, _prepared = begin_send(settings, db, folder, confirm=ask, actor=actor)
-    if result.status == "cancelled":
-        return result
-    store.set_send_status(db, result.edition, SendStatus.running)
-    result.status = SendStatus.running
-    result.counts = store.counts(db, result.edition)
+    """Plan the send and mark it ``running`` in one transaction (:func:`controls.queue_send`):
+    the delivery workers send it (``linked send --detach``)."""
+    edition = slug_of(folder)
+    digest, composed, _prepared = compose_for_send(settings, folder)
+    with Session(db) as session:
+        result = controls.queue_send(
+            session, settings, edition, composed, digest=digest, confirm=confirm, actor=actor
+        )
+        session.commit()
+    if result.status != "cancelled":
+        result.counts = report.counts(db, edition)
     return result
 
 
@@ -240,11 +173,23 @@ def start_send(
     try:
         if detach:
             return start_detached(settings, db, folder, confirm=ask, actor=actor or Actor.cli())
-        result, prepared = begin_send(settings, db, folder, confirm=ask, actor=actor or Actor.cli())
+        edition = slug_of(folder)
+        digest, composed, prepared = compose_for_send(settings, folder)
+        with Session(db) as session:
+            result = controls.begin_send(
+                session,
+                settings,
+                edition,
+                composed,
+                digest=digest,
+                confirm=ask,
+                actor=actor or Actor.cli(),
+            )
+            session.commit()
         if result.status == "cancelled":
             return result
         status = asyncio.run(deliver(settings, db, result.edition, prepared, progress=progress))
-        result.status, result.counts = status, store.counts(db, result.edition)
+        result.status, result.counts = status, report.counts(db, result.edition)
         return result
     finally:
         db.dispose()
@@ -279,32 +224,13 @@ async def _send_proof(
     return sent
 
 
-def send_status(settings: Settings, edition: str | Path) -> StatusReport:
+def send_status(settings: Settings, edition: str | Path) -> report.StatusReport:
     """Rows per state, messages per second so far, and failures grouped by reply."""
     db = open_database(settings)
     try:
-        return status_report(db, slug_of(edition))
+        return report.status_report(db, slug_of(edition))
     finally:
         db.dispose()
-
-
-def status_report(db: Engine, slug: str) -> StatusReport:
-    """:func:`send_status` on an open engine (the console's send page polls this)."""
-    with Session(db) as session:
-        send = get_send(session, slug)
-        if send is None:
-            raise LinkedError(f"edition {slug!r} has not been sent: run linked send {slug}")
-        return StatusReport(
-            slug,
-            SendStatus(send.status),
-            send.subject,
-            store.counts(db, slug),
-            store.sent_rate(db, slug),
-            store.errors_by_reply(db, slug),
-            store.holders(db, slug),
-            store.lost_recipients(db, slug),
-            send.pacing or "",
-        )
 
 
 def follow(
@@ -313,7 +239,7 @@ def follow(
     progress: Callable[[Progress], None],
     *,
     poll_seconds: float = 0.5,
-) -> StatusReport:
+) -> report.StatusReport:
     """Report a send's progress from the database until it is done or paused.
 
     For sends that other processes deliver (``linked send --detach``, a schedule,
@@ -327,7 +253,7 @@ def follow(
         state, first_sent = Progress(), None
         while True:
             status = store.send_status(db, slug)
-            counts = store.counts(db, slug)
+            counts = report.counts(db, slug)
             state.load(counts)
             first_sent = state.sent if first_sent is None else first_sent
             state.sent_now = state.sent - first_sent
@@ -361,7 +287,7 @@ def _continue(
         prepared = prepare_planned(settings, db, edition)
         write(db, lambda session: before(session, edition))
         status = asyncio.run(deliver(settings, db, edition, prepared, progress=progress))
-        return SendResult(edition, status, store.counts(db, edition))
+        return SendResult(edition, status, report.counts(db, edition))
     finally:
         db.dispose()
 
@@ -381,7 +307,7 @@ def retry(
 
     def requeue(session: Session, edition: str) -> None:
         nonlocal requeued
-        requeued = retry_detached(session, edition, actor or Actor.cli())
+        requeued = controls.retry_send(session, edition, actor or Actor.cli())
 
     result = _continue(settings, folder, progress, requeue)
     result.added = requeued
@@ -397,7 +323,7 @@ def resume(
 ) -> SendResult:
     """Clear the pause flag and carry the send on to completion."""
     return _continue(
-        settings, folder, progress, lambda s, e: resume_detached(s, e, actor or Actor.cli())
+        settings, folder, progress, lambda s, e: controls.resume_send(s, e, actor or Actor.cli())
     )
 
 
@@ -405,43 +331,7 @@ def pause(settings: Settings, edition: str | Path, *, actor: Actor | None = None
     """Set the pause flag; running workers stop between messages within a second."""
     db = open_database(settings)
     try:
-        write(db, lambda session: pause_send(session, slug_of(edition), actor or Actor.cli()))
+        slug, who = slug_of(edition), actor or Actor.cli()
+        write(db, lambda session: controls.pause_send(session, slug, who))
     finally:
         db.dispose()
-
-
-# The three below change the send and write its audit event in the caller's transaction
-# (the caller commits), so the change and its record are never apart. ``linked pause``,
-# ``resume`` and ``retry`` call them as the CLI; the console as the signed-in account.
-
-
-def pause_send(session: Session, slug: str, actor: Actor) -> None:
-    """Set the pause flag (``send.pause``): running workers stop between messages."""
-    conn = session.connection()
-    if store.send_status(conn, slug) in (None, SendStatus.done):
-        raise LinkedError(f"edition {slug!r} has no send in progress to pause")
-    store.set_send_status(conn, slug, SendStatus.paused)
-    audit.record(session, actor, "send.pause", target(slug))
-
-
-def resume_detached(session: Session, slug: str, actor: Actor) -> None:
-    """Clear the pause flag (``send.resume``) for the delivery workers to carry the send on."""
-    conn = session.connection()
-    if store.send_status(conn, slug) in (None, SendStatus.done):
-        raise LinkedError(f"edition {slug!r} has no paused send to resume")
-    store.set_send_status(conn, slug, SendStatus.running)
-    audit.record(session, actor, "send.resume", target(slug))
-
-
-def retry_detached(session: Session, slug: str, actor: Actor) -> int:
-    """Re-queue deferred rows and temporary failures for the delivery workers (``send.retry``).
-
-    Returns the number of rows re-queued; permanent failures stay failed.
-    """
-    conn = session.connection()
-    if store.send_status(conn, slug) is None:
-        raise LinkedError(f"edition {slug!r} has not been sent")
-    requeued = store.requeue_temporary(conn, slug)
-    store.set_send_status(conn, slug, SendStatus.running)
-    audit.record(session, actor, "send.retry", target(slug), f"{requeued} row(s) re-queued")
-    return requeued

@@ -5,39 +5,32 @@ SQLAlchemy Core on the ``delivery`` table, because the engine moves rows in
 batches and ORM objects would only cost memory. The same statements run on
 SQLite and PostgreSQL; on PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
 any number of worker processes can share a send.
+
+Recording how an attempt ended is :mod:`linked.delivery.outcomes`; lease owner names
+and their liveness are :mod:`linked.delivery.owners`; read-only numbers for people
+(``linked status``) are :mod:`linked.delivery.report`.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import re
-import secrets
-import socket
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import Dialect
-from sqlmodel import Session
 
 from linked.delivery.models import OPEN_STATES, Delivery, DeliveryState, Send, SendStatus, utcnow
+from linked.delivery.owners import new_owner as new_owner  # linked.bounces names it here
+from linked.delivery.owners import owner_gone as owner_gone  # and this one
 from linked.subscribers.models import Subscriber, SubscriberStatus
-from linked.subscribers.service import record_bounce
 
 D = DeliveryState
 T = Delivery.__table__  # type: ignore[attr-defined]
 SUB = Subscriber.__table__  # type: ignore[attr-defined]
 S = Send.__table__  # type: ignore[attr-defined]
-#: A permanent reply with an enhanced status 5.1.x (bad mailbox or address) is a hard bounce.
-HARD_BOUNCE = re.compile(r"\b5\.1\.\d{1,3}\b")
-#: Longest wait between tries of a deferred row, whatever the attempt count.
-MAX_BACKOFF = timedelta(hours=6)
 
 
 @contextmanager
@@ -45,31 +38,13 @@ def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
     """A transaction of its own on an engine; on a connection, the caller's (it commits).
 
     So a status change can commit with the audit event that records it
-    (:func:`linked.delivery.service.pause_send`), and the engine's calls stay one-liners.
+    (:func:`linked.delivery.controls.pause_send`), and the engine's calls stay one-liners.
     """
     if isinstance(bind, Connection):
         yield bind
     else:
         with bind.begin() as conn:
             yield conn
-
-
-def this_host() -> str:
-    """This host's name and PID namespace: process ids mean something only within both.
-
-    Containers sharing a host name (host networking, a fixed ``hostname:``) have
-    different PID namespaces, so one never takes another's live worker for dead.
-    """
-    try:
-        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:  # not Linux
-        namespace = ""
-    return f"{socket.gethostname()[:60]}/{namespace}"
-
-
-def new_owner() -> str:
-    """A lease owner name: host, process id and a random part (``host/pidns:pid:rand``)."""
-    return f"{this_host()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -81,27 +56,6 @@ class Job:
     email: str
     name: str | None
     attempts: int
-
-
-class OutcomeKind(StrEnum):
-    """How one attempt ended: accepted, refused for now (4xx), or refused for good (5xx)."""
-
-    sent = "sent"
-    temporary = "temporary"
-    permanent = "permanent"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one job (see :class:`OutcomeKind`)."""
-
-    kind: OutcomeKind
-    reply: str = ""
-    code: int | None = None
-
-    @property
-    def hard_bounce(self) -> bool:
-        return self.kind == OutcomeKind.permanent and bool(HARD_BOUNCE.search(self.reply))
 
 
 def _claimable(
@@ -231,130 +185,6 @@ def claim(engine: Engine, edition: str, owner: str, limit: int, lease_seconds: f
     return jobs
 
 
-def backoff(base_seconds: float, attempts: int) -> timedelta:
-    """Exponential back-off: ``base``, ``2·base``, ``4·base``… capped at six hours."""
-    return min(MAX_BACKOFF, timedelta(seconds=base_seconds * 2 ** max(0, attempts - 1)))
-
-
-@functools.cache
-def _record_statement() -> sa.Update:
-    """The UPDATE :func:`record` runs, built once: building it cost more than running it."""
-    statement: sa.Update = (
-        T.update()
-        .where(T.c.id == sa.bindparam("_id"))
-        .values(
-            state=sa.bindparam("state"),
-            attempts=sa.bindparam("attempts"),
-            next_attempt_at=sa.bindparam("next_attempt_at"),
-            last_code=sa.bindparam("last_code"),
-            last_reply=sa.bindparam("last_reply"),
-            permanent=sa.bindparam("permanent"),
-            sent_at=sa.bindparam("sent_at"),
-            lease_owner=sa.bindparam("lease_owner"),
-            lease_until=sa.bindparam("lease_until"),
-            updated_at=sa.bindparam("_now", type_=T.c.updated_at.type),
-        )
-    )
-    return statement
-
-
-@dataclass(frozen=True)
-class _DriverStatement:
-    """A statement compiled once for one dialect, run with the driver's own parameters."""
-
-    sql: str
-    #: The bind names in order for a positional paramstyle (SQLite's ``?``), else None.
-    order: tuple[str, ...] | None
-    processors: dict[str, Callable[[object], object]]
-
-    def run(self, conn: Connection, rows: list[dict[str, object]]) -> None:
-        """Execute for every row, its values converted as SQLAlchemy would convert them."""
-        processors = self.processors.items()
-        for row in rows:
-            for name, process in processors:
-                row[name] = process(row[name])
-        if self.order is None:
-            conn.exec_driver_sql(self.sql, rows)
-        else:
-            order = self.order
-            conn.exec_driver_sql(self.sql, [tuple(row[n] for n in order) for row in rows])
-
-
-@functools.lru_cache(maxsize=8)
-def _record_driver_statement(dialect: Dialect) -> _DriverStatement:
-    """:func:`_record_statement` for ``dialect``: per row, SQLAlchemy's parameter handling
-    cost about as much as the UPDATE itself (~100 µs for a batch of 8)."""
-    compiled = _record_statement().compile(dialect=dialect)
-    processors: dict[str, Callable[[object], object]] = {}
-    for bind, name in compiled.bind_names.items():
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            processors[name] = process
-    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-    return _DriverStatement(compiled.string, order, processors)
-
-
-def record(
-    engine: Engine,
-    results: Sequence[tuple[Job, Outcome]],
-    *,
-    max_attempts: int,
-    retry_base_seconds: float,
-) -> Counter[str]:
-    """Write the outcome of each job in one transaction; return the count per new state.
-
-    A temporary failure defers the row with back-off until ``max_attempts``, then
-    fails it; a permanent one fails it, and a 5.1.x reply records a hard bounce for
-    the subscriber.
-    """
-    now = utcnow()
-    params: list[dict[str, object]] = []
-    counts: Counter[str] = Counter()
-    bounces: list[str] = []
-    for job, outcome in results:
-        attempts = job.attempts + 1
-        values: dict[str, object] = {
-            "_id": job.id,
-            "state": D.sent,
-            "attempts": attempts,
-            "next_attempt_at": None,
-            "last_code": outcome.code,
-            "last_reply": outcome.reply[:500] or None,
-            "permanent": False,
-            "sent_at": None,
-            "_now": now,
-            "lease_owner": None,
-            "lease_until": None,
-        }
-        if outcome.kind == OutcomeKind.sent:
-            values["sent_at"] = now
-        elif outcome.kind == OutcomeKind.permanent:
-            values.update(state=D.failed, permanent=True)
-            if outcome.hard_bounce:
-                bounces.append(job.email)
-        elif attempts >= max_attempts:
-            values["state"] = D.failed
-        else:
-            values.update(
-                state=D.deferred, next_attempt_at=now + backoff(retry_base_seconds, attempts)
-            )
-        counts[str(values["state"])] += 1
-        params.append(values)
-    if not params:
-        return counts
-    statement = _record_driver_statement(engine.dialect)
-    if not bounces:  # the common case: plain Core, no ORM session to build
-        with engine.begin() as conn:
-            statement.run(conn, params)
-        return counts
-    with Session(engine) as session:
-        statement.run(session.connection(), params)
-        for email in bounces:
-            record_bounce(session, email, "hard")
-        session.commit()
-    return counts
-
-
 def release(engine: Engine, owner: str, ids: Sequence[int]) -> None:
     """Give back claimed rows that were never sent (pause, shutdown): ``sending`` → ``queued``."""
     if not ids:
@@ -377,31 +207,6 @@ def renew(engine: Engine, owner: str, lease_seconds: float) -> None:
         )
 
 
-def owner_gone(owner: str | None) -> bool:
-    """True when ``owner`` (:func:`new_owner`) was a process on this host that no longer runs."""
-    return _owner_gone(owner)
-
-
-def _owner_gone(owner: str | None) -> bool:
-    """True when ``owner`` was a process on this host that no longer runs."""
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != this_host() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def recover(engine: Engine, edition: str) -> int:
     """Re-queue ``sending`` rows whose owner died on this host; return how many.
 
@@ -418,7 +223,7 @@ def recover(engine: Engine, edition: str) -> int:
                 .distinct()
             )
         ]
-        dead = [owner for owner in owners if _owner_gone(owner)]
+        dead = [owner for owner in owners if owner_gone(owner)]
         if not dead:
             return 0
         result = conn.execute(
@@ -431,69 +236,6 @@ def recover(engine: Engine, edition: str) -> int:
             .values(state=D.queued, lease_owner=None, lease_until=None, updated_at=utcnow())
         )
         return int(result.rowcount)
-
-
-def counts(engine: Engine, edition: str) -> Counter[str]:
-    """How many rows of the send are in each state."""
-    with engine.connect() as conn:
-        return Counter(
-            {
-                str(state): int(n)
-                for state, n in conn.execute(
-                    sa.select(T.c.state, sa.func.count())
-                    .where(T.c.edition == edition)
-                    .group_by(T.c.state)
-                )
-            }
-        )
-
-
-def lost_recipients(engine: Engine, edition: str) -> Counter[str]:
-    """How many of the send's recipients are now ``bounced`` or ``complained``."""
-    subscribers = Subscriber.__table__  # type: ignore[attr-defined]
-    lost = (SubscriberStatus.bounced.value, SubscriberStatus.complained.value)
-    with engine.connect() as conn:
-        found = conn.execute(
-            sa.select(subscribers.c.status, sa.func.count())
-            .select_from(T.join(subscribers, subscribers.c.id == T.c.subscriber_id))
-            .where(T.c.edition == edition, subscribers.c.status.in_(lost))
-            .group_by(subscribers.c.status)
-        )
-        return Counter({str(status): int(n) for status, n in found})
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Rows of a send in ``sending`` under one lease owner (``host/pidns:pid:rand``).
-
-    ``alive`` is True only while a live process holds them: on this host its process
-    still runs; elsewhere its lease is current (renewed while the owner lives). Rows
-    of a dead owner wait for ``lease_until``, when any worker may claim them again.
-    """
-
-    owner: str
-    rows: int
-    lease_until: datetime | None
-    alive: bool
-
-
-def holders(engine: Engine, edition: str) -> list[Holder]:
-    """Who holds rows of the send right now, most rows first, and whether they live."""
-    now = utcnow()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(T.c.lease_owner, sa.func.count().label("n"), sa.func.max(T.c.lease_until))
-            .where(T.c.edition == edition, T.c.state == D.sending)
-            .group_by(T.c.lease_owner)
-            .order_by(sa.desc("n"))
-        ).all()
-    found = []
-    for owner, n, until in rows:
-        if until is not None and until.tzinfo is None:  # SQLite keeps no zone: it is UTC
-            until = until.replace(tzinfo=UTC)
-        alive = bool(owner) and until is not None and until >= now and not _owner_gone(owner)
-        found.append(Holder(str(owner or "(none)"), int(n), until, alive))
-    return found
 
 
 def next_due(engine: Engine, edition: str) -> datetime | None:
@@ -522,19 +264,6 @@ def requeue_temporary(bind: Engine | Connection, edition: str) -> int:
             .values(state=D.queued, attempts=0, next_attempt_at=None, updated_at=utcnow())
         )
         return int(result.rowcount)
-
-
-def errors_by_reply(engine: Engine, edition: str, limit: int = 10) -> list[tuple[str, str, int]]:
-    """The commonest failure and deferral replies: ``(state, reply, count)``, most first."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(T.c.state, T.c.last_reply, sa.func.count().label("n"))
-            .where(T.c.edition == edition, T.c.state.in_([D.failed, D.deferred]))
-            .group_by(T.c.state, T.c.last_reply)
-            .order_by(sa.desc("n"))
-            .limit(limit)
-        ).all()
-    return [(str(s), str(r or "(no reply)"), int(n)) for s, r, n in rows]
 
 
 def send_status(bind: Engine | Connection, edition: str) -> SendStatus | None:
@@ -574,17 +303,3 @@ def set_pacing(engine: Engine, edition: str, pacing: str) -> None:
     """Record the connections and rate a running send uses, and why (see the engine)."""
     with engine.begin() as conn:
         conn.execute(S.update().where(S.c.edition == edition).values(pacing=pacing[:1000]))
-
-
-def sent_rate(engine: Engine, edition: str) -> float | None:
-    """Messages per second between the first and the last ``sent_at``; None before two."""
-    with engine.connect() as conn:
-        first, last, n = conn.execute(
-            sa.select(sa.func.min(T.c.sent_at), sa.func.max(T.c.sent_at), sa.func.count()).where(
-                T.c.edition == edition, T.c.state == D.sent
-            )
-        ).one()
-    if n < 2 or first is None or last is None:
-        return None
-    seconds = (last - first).total_seconds()
-    return n / seconds if seconds > 0 else None

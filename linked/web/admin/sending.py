@@ -4,8 +4,9 @@ Everyone signed in sees the state; only senders get the controls, and the POSTs 
 the sender role. Each action is one library call the command line makes too:
 :func:`linked.authoring.approval.approve`, :func:`linked.scheduler.service.schedule`
 and ``unschedule`` (in the request's transaction, with their audit events),
-:func:`linked.delivery.service.start_detached` (which plans the send and leaves it to the
-delivery workers: the request never sends mail).
+:func:`linked.delivery.controls.queue_send` (which plans the send and leaves it to the
+delivery workers, its rows, status and audit event in the request's transaction: the
+request never sends mail).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from linked.accounts.models import Role
 from linked.authoring import approval
 from linked.authoring.approval import ApprovalState
+from linked.delivery import controls
 from linked.delivery import service as delivery
 from linked.delivery.models import Send
 from linked.delivery.plan import get_send, recipients_left
@@ -161,7 +163,7 @@ def routes(api: APIRouter) -> None:
 
     @api.post("/editions/{slug}/send", summary="Send now to every confirmed subscriber")
     async def send_now(request: Request, viewer: Sender, slug: str) -> Response:
-        settings, engine = settings_of(request), engine_of(request)
+        settings = settings_of(request)
         values = await form_values(request)
         folder = edition_folder(settings, slug)
         typed = values.get("count", "").strip()
@@ -170,11 +172,23 @@ def routes(api: APIRouter) -> None:
             return typed == str(recipients)
 
         try:
-            result = await run_in_threadpool(
-                lambda: delivery.start_detached(
-                    settings, engine, folder, confirm=confirm, actor=viewer.actor
-                )
+            digest, composed, _prepared = await run_in_threadpool(
+                delivery.compose_for_send, settings, folder
             )
+
+            def work(session: Session) -> controls.SendResult:
+                # The rows, the running status and send.start commit together.
+                return controls.queue_send(
+                    session,
+                    settings,
+                    slug,
+                    composed,
+                    digest=digest,
+                    confirm=confirm,
+                    actor=viewer.actor,
+                )
+
+            result = await in_transaction(request, work)
         except LinkedError as exc:
             errors = {"send": sentence(exc)}
             return await page(request, viewer, slug, status_code=409, errors=errors)

@@ -1,11 +1,11 @@
 """``/admin/sends/{id}``: follow a send live, pause, resume and retry it, and read it as sent.
 
 The progress block polls ``/admin/sends/{id}/progress`` with htmx (and stops once the
-send is done); the numbers are :func:`linked.delivery.service.status_report`, what
-``linked status`` shows. Pause, resume and retry only change the send's flag and rows,
-with their audit event in the same transaction (the functions ``linked pause``,
-``resume`` and ``retry`` call); the delivery workers of ``linked serve`` /
-``linked worker`` do the sending.
+send is done); the numbers are :func:`linked.delivery.report.status_report`, what
+``linked status`` shows. Pause, resume and retry (:mod:`linked.delivery.controls`) only
+change the send's flag and rows, with their audit event in the same transaction (the
+functions ``linked pause``, ``resume`` and ``retry`` call); the delivery workers of
+``linked serve`` / ``linked worker`` do the sending.
 ``/admin/sends/{id}/content`` shows ``send.content``, the email exactly as composed
 for the send, inside a sandboxed frame under a policy that runs no script.
 """
@@ -23,10 +23,10 @@ from starlette.concurrency import run_in_threadpool
 
 from linked.accounts.audit import Actor
 from linked.compose.composer import ComposedEmail
-from linked.delivery import service as delivery
+from linked.delivery import controls
 from linked.delivery.models import FINAL_STATES, Send, SendStatus
 from linked.delivery.plan import load_content
-from linked.delivery.service import StatusReport
+from linked.delivery.report import StatusReport, status_report
 from linked.errors import LinkedError
 from linked.web.admin.auth import Editor, Sender
 from linked.web.admin.render import (
@@ -98,7 +98,7 @@ async def _send(request: Request, send_id: int) -> Send:
 def routes(api: APIRouter) -> None:
     async def progress_of(request: Request, send: Send) -> Progress:
         engine = engine_of(request)
-        report = await run_in_threadpool(delivery.status_report, engine, send.edition)
+        report = await run_in_threadpool(status_report, engine, send.edition)
         return Progress(report)
 
     @api.get("/sends/{send_id:int}", summary="Follow a send")
@@ -127,9 +127,9 @@ def routes(api: APIRouter) -> None:
     async def steer(request: Request, viewer: Viewer, send_id: int, action: str) -> Response:
         send = await _send(request, send_id)
         change: Callable[[Session, str, Actor], object] = {
-            "pause": delivery.pause_send,
-            "resume": delivery.resume_detached,
-            "retry": delivery.retry_detached,
+            "pause": controls.pause_send,
+            "resume": controls.resume_send,
+            "retry": controls.retry_send,
         }[action]
 
         def work(session: Session) -> None:
