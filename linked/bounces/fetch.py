@@ -27,7 +27,7 @@ from linked.bounces.mailbox import Mailbox, MailboxError, MailboxURL
 from linked.bounces.record import Recorded, record_verdict
 from linked.db.engine import make_engine
 from linked.db.migrate import upgrade
-from linked.delivery import store
+from linked.delivery import owners
 from linked.delivery.returnpath import split_bounce_address
 from linked.errors import LinkedError
 from linked.settings import Settings
@@ -64,7 +64,7 @@ def fetch_bounces(settings: Settings, db: Engine) -> FetchReport:
     local = (
         split_bounce_address(settings.bounce_address)[0] if settings.bounce_address else "bounces"
     )
-    owner = store.new_owner()
+    owner = owners.new_owner()
     if not lease.acquire(db, LEASE, owner, LEASE_SECONDS):
         return FetchReport(busy=True)
     try:

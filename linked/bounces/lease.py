@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from linked.delivery.store import owner_gone
+from linked.delivery.owners import owner_gone
 from linked.subscribers.models import Lease, utcnow
 
 _TABLE: sa.Table = Lease.__table__  # type: ignore[attr-defined]
@@ -25,7 +25,7 @@ def acquire(engine: Engine, name: str, owner: str, seconds: float) -> bool:
     """Take (or renew) the lease for ``seconds``; False when another owner holds it.
 
     A lease whose owner was a process on this host that has died (SIGKILL, power cut)
-    is taken over at once (``owner`` names as :func:`linked.delivery.store.new_owner`);
+    is taken over at once (``owner`` names as :func:`linked.delivery.owners.new_owner`);
     one held elsewhere waits for its expiry.
     """
     now = utcnow()

@@ -26,6 +26,7 @@ from sqlmodel import Session
 from linked.delivery.models import Delivery, DeliveryState, utcnow
 from linked.delivery.store import Job
 from linked.subscribers.service import record_bounce
+from linked.subscribers.status import BounceKind
 
 D = DeliveryState
 T = Delivery.__table__  # type: ignore[attr-defined]
@@ -175,6 +176,6 @@ def record(
     with Session(engine) as session:
         statement.run(session.connection(), params)
         for email in bounces:
-            record_bounce(session, email, "hard")
+            record_bounce(session, email, BounceKind.hard)
         session.commit()
     return counts

@@ -23,8 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from linked.delivery.models import OPEN_STATES, Delivery, DeliveryState, Send, SendStatus, utcnow
-from linked.delivery.owners import new_owner as new_owner  # linked.bounces names it here
-from linked.delivery.owners import owner_gone as owner_gone  # and this one
+from linked.delivery.owners import owner_gone
 from linked.subscribers.models import Subscriber, SubscriberStatus
 
 D = DeliveryState
