@@ -109,20 +109,22 @@ def queue_send(
 
 def pause_send(session: Session, slug: str, actor: Actor) -> None:
     """Set the pause flag (``send.pause``): running workers stop between messages."""
-    conn = session.connection()
-    if store.send_status(conn, slug) in (None, SendStatus.done):
-        raise LinkedError(f"edition {slug!r} has no send in progress to pause")
-    store.set_send_status(conn, slug, SendStatus.paused)
-    audit.record(session, actor, "send.pause", target(slug))
+    _flag(session, slug, actor, SendStatus.paused, "has no send in progress to pause")
 
 
 def resume_send(session: Session, slug: str, actor: Actor) -> None:
     """Clear the pause flag (``send.resume``) so the send carries on."""
+    _flag(session, slug, actor, SendStatus.running, "has no paused send to resume")
+
+
+def _flag(session: Session, slug: str, actor: Actor, status: SendStatus, refusal: str) -> None:
+    # Pausing and resuming differ only in the status set and the audit action's name.
     conn = session.connection()
     if store.send_status(conn, slug) in (None, SendStatus.done):
-        raise LinkedError(f"edition {slug!r} has no paused send to resume")
-    store.set_send_status(conn, slug, SendStatus.running)
-    audit.record(session, actor, "send.resume", target(slug))
+        raise LinkedError(f"edition {slug!r} {refusal}")
+    store.set_send_status(conn, slug, status)
+    action = "send.pause" if status == SendStatus.paused else "send.resume"
+    audit.record(session, actor, action, target(slug))
 
 
 def retry_send(session: Session, slug: str, actor: Actor) -> int:
