@@ -18,6 +18,8 @@ from sqlmodel import Session, select
 from linked.accounts import audit
 from linked.accounts.audit import Actor
 from linked.accounts.models import AuditEvent
+from linked.delivery import store
+from linked.delivery.plan import get_send
 from linked.errors import LinkedError
 from linked.scheduler import events
 from linked.scheduler.runtime import Scheduler, run_scheduled_send
@@ -218,6 +220,59 @@ def test_running_a_scheduled_send_twice_sends_once(
     assert run_scheduled_send(settings, EDITION) == "sent"
     assert len(smtp_server.messages) == 3
     assert len(rows(engine)) == 3
+
+
+def _broken_write(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("the database went away mid-start")
+
+
+def _starts(engine: Engine) -> list[str]:
+    """Who started a send, by the audit log."""
+    with Session(engine) as session:
+        query = select(AuditEvent).where(AuditEvent.action == "send.start")
+        return [event.actor for event in session.exec(query)]
+
+
+@pytest.mark.parametrize("broken", ["status", "event"])
+def test_a_scheduled_start_commits_whole_or_not_at_all(
+    make_settings: SettingsFactory,
+    engine: Engine,
+    smtp_server: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    broken: str,
+) -> None:
+    """Rows, ``running``, ``send.start`` and ``started`` commit together, as for Send now."""
+    settings = _project(make_settings, smtp_server, engine, 3)
+    with monkeypatch.context() as patched:
+        if broken == "status":
+            patched.setattr(store, "set_send_status", _broken_write)
+        else:
+            patched.setattr(events, "add", _broken_write)
+        with pytest.raises(RuntimeError, match="went away"):
+            run_scheduled_send(settings, EDITION)
+    assert rows(engine) == {} and _kinds(engine) == [] and _starts(engine) == []
+    with Session(engine) as session:
+        assert get_send(session, EDITION) is None
+    # Fired again, it starts cleanly: planned now, not taken for a send already under way.
+    assert run_scheduled_send(settings, EDITION) == "sent"
+    assert len(smtp_server.wait_for(3)) == 3
+    [started, sent] = events.history(engine, EDITION)
+    assert (started.kind, started.detail) == ("started", "planned 3 recipient(s)")
+    assert (sent.kind, sent.detail) == ("sent", "delivery done")
+    assert _starts(engine) == ["system:scheduler"]
+
+
+def test_a_scheduled_send_to_nobody_is_blocked_and_leaves_nothing(
+    make_settings: SettingsFactory, engine: Engine, smtp_server: SMTPServer
+) -> None:
+    settings = make_settings(smtp_url=smtp_server.url)
+    copy_edition(settings)  # and no subscriber
+    assert run_scheduled_send(settings, EDITION, deliver_now=False) == "blocked"
+    [blocked] = events.history(engine, EDITION)
+    assert "nobody to send" in blocked.detail
+    assert _starts(engine) == []
+    with Session(engine) as session:
+        assert get_send(session, EDITION) is None
 
 
 def test_scheduling_in_the_past_or_without_a_time_is_refused(settings: Settings) -> None:

@@ -1,8 +1,9 @@
 """The audit log: who did what and when, written in the caller's transaction.
 
 :func:`record` is the only writer; nothing updates or deletes audit rows. The CLI
-records as ``cli:<login name>``, background jobs as ``system``, the console as the
-signed-in account.
+records as ``cli:<login name>``, background jobs as ``system`` (the scheduler as
+``system:scheduler``), the console as the signed-in account; :func:`who` words them
+for the console's log.
 """
 
 from __future__ import annotations
@@ -38,6 +39,22 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls("system")
+
+    @classmethod
+    def scheduler(cls) -> Actor:
+        """The scheduler starting a scheduled send (nobody pressed a button at that time)."""
+        return cls("system:scheduler")
+
+
+def who(actor: str) -> str:
+    """An actor as the console's audit log shows it: an address as it is, the rest in words."""
+    if actor == "system":
+        return "Linked (automatic)"
+    if actor.startswith("system:"):
+        return f"{actor.removeprefix('system:').capitalize()} (automatic)"
+    if actor.startswith("cli:"):
+        return f"{actor.removeprefix('cli:')} (command line)"
+    return actor
 
 
 def record(

@@ -23,11 +23,41 @@ def record(
     detail: str = "",
     run_at: datetime | None = None,
 ) -> None:
-    """Store one event and log it as ``event=schedule.<kind> edition=… run_at=… detail=…``.
+    """Store one event and log it (:func:`log_event`).
 
-    On a connection the row is written in the caller's transaction (a schedule and its
-    audit event commit together); on an engine, in a transaction of its own.
+    On an engine the row commits in a transaction of its own, and is logged once
+    committed. On a connection it is written in the caller's transaction (a schedule
+    and its audit event commit together) and logged at once, so the line stands even
+    if the caller then rolls back: a caller that owns its commit uses :func:`add`,
+    then :func:`log_event` after committing.
     """
+    if isinstance(db, Connection):
+        add(db, edition, kind, detail, run_at)
+    else:
+        with db.begin() as conn:
+            add(conn, edition, kind, detail, run_at)
+    log_event(edition, kind, detail, run_at)
+
+
+def add(
+    conn: Connection,
+    edition: str,
+    kind: EventKind,
+    detail: str = "",
+    run_at: datetime | None = None,
+) -> None:
+    """Write one event in the caller's transaction, without logging it."""
+    conn.execute(
+        E.insert().values(
+            edition=edition, kind=kind, run_at=run_at, detail=detail, created_at=utcnow()
+        )
+    )
+
+
+def log_event(
+    edition: str, kind: EventKind, detail: str = "", run_at: datetime | None = None
+) -> None:
+    """Log an event as ``event=schedule.<kind> edition=… run_at=… detail=…``."""
     level = logging.WARNING if kind in WARNINGS else logging.INFO
     log.log(
         level,
@@ -37,14 +67,6 @@ def record(
         run_at.isoformat() if run_at else "-",
         detail,
     )
-    insert = E.insert().values(
-        edition=edition, kind=kind, run_at=run_at, detail=detail, created_at=utcnow()
-    )
-    if isinstance(db, Connection):
-        db.execute(insert)
-        return
-    with db.begin() as conn:
-        conn.execute(insert)
 
 
 def latest(db: Engine) -> dict[str, ScheduleEvent]:

@@ -27,12 +27,13 @@ from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from linked.accounts import audit
 from linked.accounts.audit import Actor
-from linked.authoring.approval import edition_hash, people, require_approval, target
-from linked.delivery import store
+from linked.authoring.approval import edition_hash, require_approval
+from linked.compose.composer import ComposedEmail
+from linked.db.writes import write
+from linked.delivery import controls, store
 from linked.delivery.models import SendStatus
-from linked.delivery.plan import get_send, plan_send
+from linked.delivery.plan import get_send
 from linked.delivery.service import check_unchanged, deliver, open_database, prepare_edition
 from linked.errors import LinkedError
 from linked.scheduler import events
@@ -115,11 +116,10 @@ def _key(root: Path | str) -> str:
 
 
 def fire(root: str, slug: str) -> None:
-    """The scheduled job: check the edition as it is now, then plan and (maybe) deliver it.
+    """The scheduled job: check the edition as it is now, then start and (maybe) deliver it.
 
-    A failing check records a ``blocked`` event and sends nothing. Planning is
-    idempotent; an edition whose send already exists is not planned again, so a
-    schedule never causes a second send.
+    A failing check records a ``blocked`` event and sends nothing. An edition whose
+    send already exists is not planned again, so a schedule never causes a second send.
     """
     with _LOCK:
         runtime = _RUNTIMES.get(_key(root))
@@ -129,10 +129,10 @@ def fire(root: str, slug: str) -> None:
 
 
 def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = True) -> EventKind:
-    """Check, plan and (when ``deliver_now``) deliver ``slug``; return the event kind recorded.
+    """Check, start and (when ``deliver_now``) deliver ``slug``; return the event kind recorded.
 
-    With ``deliver_now=False`` the send is left ``running`` for a delivery worker
-    (``linked serve``'s) to carry out.
+    The start is one transaction (:func:`start_scheduled`); with ``deliver_now=False``
+    the send is left ``running`` for a delivery worker (``linked serve``'s) to carry out.
     """
     db = open_database(settings)
     try:
@@ -144,32 +144,52 @@ def run_scheduled_send(settings: Settings, slug: str, *, deliver_now: bool = Tru
             check_unchanged(folder, digest)
             with Session(db) as session:
                 require_approval(session, settings, slug, digest)
-        except LinkedError as exc:
+            kind, detail = write(
+                db, lambda s: start_scheduled(s, settings, slug, composed, digest, run_at)
+            )
+        except LinkedError as exc:  # refused before anything was written
             events.record(db, slug, EventKind.blocked, str(exc), run_at)
             return EventKind.blocked
-        with Session(db) as session:
-            existing = get_send(session, slug)
-            if existing is None:
-                audit.record(
-                    session, Actor.system(), "send.start", target(slug), people(session, slug)
-                )
-                _send, added = plan_send(session, slug, composed, edition_hash=digest)
-                detail = f"planned {added} recipient(s)"
-            else:
-                detail = f"already sent or sending ({existing.status}); not planned again"
-        if existing is not None and existing.status == SendStatus.done:
-            events.record(db, slug, EventKind.sent, detail, run_at)
-            return EventKind.sent
-        store.set_send_status(db, slug, SendStatus.running)
-        events.record(db, slug, EventKind.started, detail, run_at)
-        if not deliver_now:
-            return EventKind.started
+        events.log_event(slug, kind, detail, run_at)  # committed: the line is true
+        if kind == EventKind.sent or not deliver_now:
+            return kind
         status = asyncio.run(deliver(settings, db, slug, prepared))
         kind = EventKind.sent if status == SendStatus.done else EventKind.started
         events.record(db, slug, kind, f"delivery {status}", run_at)
         return kind
     finally:
         db.dispose()
+
+
+def start_scheduled(
+    session: Session,
+    settings: Settings,
+    slug: str,
+    composed: ComposedEmail,
+    digest: str,
+    run_at: datetime | None,
+) -> tuple[EventKind, str]:
+    """Start the scheduled send of a checked edition in the caller's transaction.
+
+    A new send starts as "Send now" does (:func:`controls.queue_send`, as the
+    scheduler): its rows, ``running``, ``send.start`` and the ``started`` event commit
+    together, so a failure leaves nothing and the job can fire again. An existing send
+    is never planned again: done, it is reported ``sent``; otherwise it is marked
+    ``running`` again (``started``). Returns the event written (not yet logged).
+    """
+    existing = get_send(session, slug)
+    if existing is None:
+        result = controls.queue_send(
+            session, settings, slug, composed, digest=digest, confirm=None, actor=Actor.scheduler()
+        )
+        kind, detail = EventKind.started, f"planned {result.added} recipient(s)"
+    else:
+        detail = f"already sent or sending ({existing.status}); not planned again"
+        kind = EventKind.sent if existing.status == SendStatus.done else EventKind.started
+        if kind == EventKind.started:
+            store.set_send_status(session.connection(), slug, SendStatus.running)
+    events.add(session.connection(), slug, kind, detail, run_at)
+    return kind, detail
 
 
 class Scheduler:

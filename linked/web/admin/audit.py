@@ -57,6 +57,7 @@ def routes(api: APIRouter) -> None:
             current="Audit log",
             rows=rows,
             actions=actions,
+            who=audit.who,
             query=query,
             next_before=rows[-1].id if more and rows else None,
             bad_date=bool((since and not start) or (until and not end)),
