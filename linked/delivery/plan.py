@@ -56,20 +56,6 @@ def load_content(send: Send) -> ComposedEmail | None:
     return ComposedEmail(**json.loads(send.content))
 
 
-def plan_send(
-    session: Session,
-    edition_slug: str,
-    composed: ComposedEmail | None = None,
-    *,
-    edition_hash: str | None = None,
-) -> tuple[Send, int]:
-    """:func:`write_plan`, then commit: the send row and every delivery row at once."""
-    send, added = write_plan(session, edition_slug, composed, edition_hash=edition_hash)
-    session.commit()
-    session.refresh(send)
-    return send, added
-
-
 def write_plan(
     session: Session,
     edition_slug: str,
