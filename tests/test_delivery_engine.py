@@ -18,7 +18,6 @@ from sqlmodel import Session, select
 
 from linked.delivery import store
 from linked.delivery.models import SendStatus
-from linked.delivery.plan import plan_send
 from linked.delivery.pool import SMTPPool
 from linked.delivery.progress import Progress
 from linked.delivery.report import status_report
@@ -29,7 +28,15 @@ from linked.subscribers.tokens import Purpose, make_token, read_token, secret_ke
 from linked.transport import SMTPURL, Transport
 from linked.web.app import create_app
 from tests.fixtures.faulty_smtp import Switchable
-from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, fast, rows, set_status
+from tests.fixtures.sending import (
+    EDITION,
+    add_subscribers,
+    copy_edition,
+    fast,
+    plan_send,
+    rows,
+    set_status,
+)
 
 
 def _plan(engine: Engine) -> None:

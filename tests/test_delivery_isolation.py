@@ -27,7 +27,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from linked.delivery.models import Delivery, Send
-from linked.delivery.plan import plan_send
 from linked.delivery.pool import SMTPPool
 from linked.delivery.service import deliver, prepare_edition
 from linked.idn import SMTPUTF8_REFUSAL, wire_address
@@ -36,7 +35,7 @@ from linked.settings import Settings
 from linked.subscribers.addresses import InvalidAddress, clean_name, normalise
 from linked.subscribers.models import Subscriber, utcnow
 from linked.transport import SMTPURL
-from tests.fixtures.sending import EDITION, copy_edition, fast, rows
+from tests.fixtures.sending import EDITION, copy_edition, fast, plan_send, rows
 from tests.fixtures.smtp import SMTPServer, running_smtp_server
 
 SUB = Subscriber.__table__  # type: ignore[attr-defined]

@@ -18,8 +18,7 @@ from linked.delivery.outcomes import (
     backoff,
     record,
 )
-from linked.delivery.plan import plan_send
-from tests.fixtures.sending import EDITION, add_subscribers, rows
+from tests.fixtures.sending import EDITION, add_subscribers, plan_send, rows
 
 T = Delivery.__table__  # type: ignore[attr-defined]
 

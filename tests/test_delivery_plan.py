@@ -6,21 +6,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from linked.compose.composer import ComposedEmail
-from linked.delivery.models import Send
-from linked.delivery.plan import get_send, load_content, recipients_left, write_plan
-from tests.fixtures.sending import EDITION, add_subscribers, rows, set_status
+from linked.delivery.plan import get_send, load_content, recipients_left
+from tests.fixtures.sending import EDITION, add_subscribers, plan_send, rows, set_status
 
 HELLO = ComposedEmail("Hello", "Café news", "<p>Grüße {{ slot }}</p>", "Grüße")
-
-
-def plan_send(
-    session: Session, slug: str, composed: ComposedEmail | None = None
-) -> tuple[Send, int]:
-    """:func:`write_plan` and commit, as the callers do (with their status and audit event)."""
-    send, added = write_plan(session, slug, composed)
-    session.commit()
-    session.refresh(send)
-    return send, added
 
 
 def test_plan_writes_one_queued_row_per_confirmed_subscriber(engine: Engine) -> None:

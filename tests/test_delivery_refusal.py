@@ -6,13 +6,12 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from linked.delivery.plan import plan_send
 from linked.delivery.pool import SMTPPool
 from linked.delivery.service import deliver, prepare_edition
 from linked.settings import Settings
 from linked.transport import SMTPURL
 from tests.fixtures.faulty_smtp import Switchable
-from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, fast, rows
+from tests.fixtures.sending import EDITION, add_subscribers, copy_edition, fast, plan_send, rows
 
 
 async def _send(settings: Settings, engine: Engine, url: str) -> str:

@@ -13,10 +13,9 @@ from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
 from linked.delivery.outcomes import Outcome, OutcomeKind, record
 from linked.delivery.owners import this_host
-from linked.delivery.plan import plan_send
 from linked.delivery.report import counts, errors_by_reply, holders, sent_rate, status_report
 from linked.errors import LinkedError
-from tests.fixtures.sending import EDITION, add_subscribers
+from tests.fixtures.sending import EDITION, add_subscribers, plan_send
 
 T = Delivery.__table__  # type: ignore[attr-defined]
 DEAD_PID = 2**22 + 12345  # above the default pid_max: no such process

@@ -12,8 +12,7 @@ from sqlmodel import Session
 from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
 from linked.delivery.owners import this_host
-from linked.delivery.plan import plan_send
-from tests.fixtures.sending import EDITION, add_subscribers, rows
+from tests.fixtures.sending import EDITION, add_subscribers, plan_send, rows
 
 T = Delivery.__table__  # type: ignore[attr-defined]
 DEAD_PID = 2**22 + 12345  # above the default pid_max: no such process

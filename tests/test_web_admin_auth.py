@@ -23,13 +23,13 @@ from linked.accounts.audit import Actor
 from linked.accounts.models import Account, AuditEvent, Role
 from linked.authoring import files as edition_files
 from linked.authoring import revisions
-from linked.delivery.plan import plan_send
 from linked.settings import Settings
 from linked.subscribers import service as subscribers
 from linked.subscribers.models import Subscriber, SubscriberStatus
 from linked.web.app import create_app
 from tests.fixtures.console import PASSWORD, ROLE_EMAILS, add_accounts, sign_in
 from tests.fixtures.project import EXAMPLE, PNG, add_edition
+from tests.fixtures.sending import plan_send
 
 #: Routes anyone may use: signing in, password links, the stylesheet and scripts.
 PUBLIC = {
