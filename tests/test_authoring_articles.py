@@ -120,3 +120,23 @@ def test_names_from_urls_are_checked(example_edition: Path) -> None:
     for bad in ("../edition.md", "edition.md", "x.txt", ".hidden.md", "a/b.md"):
         with pytest.raises(LinkedError):
             articles.article_path(example_edition, bad)
+
+
+def test_image_alts_come_from_front_matter_and_text_first_article_first(tmp_path: Path) -> None:
+    folder = tmp_path / "2021-06"
+    folder.mkdir()
+    (folder / "edition.md").write_text("---\ntitle: June\n---\n")
+    (folder / "01-a.md").write_text(
+        "---\ntitle: A\nimage: images/cover.png\nimage_alt: 'A  report cover'\n---\n\n"
+        "Text ![Two gear wheels](images/gears.png) and ![](images/bare.png).\n"
+    )
+    (folder / "02-b.md").write_text(
+        "---\ntitle: B\nimage: images/cover.png\nimage_alt: Another description\n---\n\n"
+        "![A chart](images/chart.png) ![elsewhere](https://example.org/x.png)\n"
+    )
+    (folder / "03-broken.md").write_text("---\ntitle: [unclosed\n---\n")
+    assert articles.image_alts(folder) == {
+        "cover.png": "A report cover",
+        "gears.png": "Two gear wheels",
+        "chart.png": "A chart",
+    }

@@ -111,6 +111,24 @@ def test_stored_under_a_safe_new_name_with_its_alt_text(tmp_path: Path) -> None:
     )
 
 
+def test_an_image_placed_by_hand_shows_the_alt_text_its_article_gives(tmp_path: Path) -> None:
+    edition = tmp_path / "2021-05"
+    (edition / "images").mkdir(parents=True)
+    (edition / "images" / "by-hand.png").write_bytes(b"not checked here")
+    (edition / "01-a.md").write_text(
+        "---\ntitle: A\nimage: images/by-hand.png\nimage_alt: A hand-placed chart\n---\n\nText\n"
+    )
+    uploaded = store_image(edition, "photo.jpg", gps_photo(), "Said at upload")
+    (edition / "02-b.md").write_text(
+        f"---\ntitle: B\n---\n\n![Said in the text]({uploaded.path})\n"
+    )
+    # The upload's own alt text wins; a hand-placed image gets its article's.
+    assert {(i.name, i.alt) for i in list_images(edition)} == {
+        ("by-hand.png", "A hand-placed chart"),
+        (uploaded.name, "Said at upload"),
+    }
+
+
 def test_the_upload_is_recorded_before_the_image_takes_its_name(tmp_path: Path) -> None:
     seen: list[tuple[StoredImage, list[str]]] = []
 

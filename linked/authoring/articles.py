@@ -209,6 +209,31 @@ def entries(folder: Path) -> list[Entry]:
     return out
 
 
+#: ``![alt](images/name)`` in an article's text.
+_BODY_IMAGE = re.compile(r"!\[([^\]\n]+)\]\(images/([^)\s]+)\)")
+
+
+def image_alts(folder: Path) -> dict[str, str]:
+    """The alt text the articles already give each image of ``images/``, by file name.
+
+    From an article's ``image``/``image_alt`` and from ``![alt](images/…)`` in its
+    text; the first article (in sending order) that describes an image wins. Images
+    placed by hand, not uploaded in the console, have no alt text of their own.
+    """
+    found: dict[str, str] = {}
+    for entry in entries(folder):
+        parsed = split(files.read(folder / entry.name).text or "")
+        if parsed is None:
+            continue
+        meta, body = parsed
+        image, alt = _text(meta.get("image")), " ".join(_text(meta.get("image_alt")).split())
+        if image.startswith("images/") and alt:
+            found.setdefault(image.removeprefix("images/"), alt)
+        for match in _BODY_IMAGE.finditer(body):
+            found.setdefault(match.group(2), " ".join(match.group(1).split()))
+    return found
+
+
 def article_path(folder: Path, name: str) -> Path:
     """An article's file from its name in a URL; refuses anything but a plain article name."""
     if not _NAME.match(name) or name == EDITION_FILE:

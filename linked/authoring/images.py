@@ -29,6 +29,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from linked.authoring import articles
 from linked.errors import LinkedError
 
 IMAGES_DIR = "images"
@@ -256,11 +257,16 @@ def store_image(
 
 
 def list_images(edition_folder: Path) -> list[StoredImage]:
-    """The edition's images (visible files in ``images/``) with their alt text, by name."""
+    """The edition's images (visible files in ``images/``) with their alt text, by name.
+
+    The alt text given at upload; for an image placed by hand, the one its articles
+    give it (:func:`linked.authoring.articles.image_alts`), so the Markdown to paste
+    never offers an image without a description that the edition already has.
+    """
     folder = edition_folder / IMAGES_DIR
     if not folder.is_dir():
         return []
-    texts = _alt_texts(folder)
+    texts = {**articles.image_alts(edition_folder), **_alt_texts(folder)}
     found = []
     for path in sorted(folder.iterdir()):
         if path.is_file() and not path.name.startswith("."):
