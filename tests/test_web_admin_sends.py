@@ -324,6 +324,10 @@ def test_an_image_upload_strips_gps_and_refusals_are_messages(
         assert 'aria-invalid="true"' in refused.text  # type: ignore[attr-defined]
     assert console.get(f"/admin/editions/{EDITION}/images/../edition.md").status_code == 404
     assert console.get("/admin/editions/..%2F..%2Fetc/images").status_code in (400, 404)
+    # A file placed by hand in a format no upload can be (an SVG may carry script) is not served.
+    (settings.editions_dir / EDITION / "images" / "drawn.svg").write_text("<svg/>")
+    assert console.get(f"/admin/editions/{EDITION}/images/drawn.svg").status_code == 404
+    assert console.get(f"/admin/editions/{EDITION}/images/missing.png").status_code == 404
 
 
 def test_no_image_is_stored_without_its_audit_event(

@@ -256,19 +256,26 @@ def store_image(
     return image
 
 
+def image_names(edition_folder: Path) -> list[str]:
+    """The names of the edition's images: the visible files in ``images/``, sorted."""
+    folder = edition_folder / IMAGES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
 def list_images(edition_folder: Path) -> list[StoredImage]:
-    """The edition's images (visible files in ``images/``) with their alt text, by name.
+    """The edition's images (:func:`image_names`) with their alt text, by name.
 
     The alt text given at upload; for an image placed by hand, the one its articles
     give it (:func:`linked.authoring.articles.image_alts`), so the Markdown to paste
     never offers an image without a description that the edition already has.
     """
-    folder = edition_folder / IMAGES_DIR
-    if not folder.is_dir():
+    names = image_names(edition_folder)
+    if not names:
         return []
-    texts = {**articles.image_alts(edition_folder), **_alt_texts(folder)}
-    found = []
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            found.append(StoredImage(path.name, texts.get(path.name, "")))
-    return found
+    texts = {
+        **articles.image_alts(edition_folder),
+        **_alt_texts(edition_folder / IMAGES_DIR),
+    }
+    return [StoredImage(name, texts.get(name, "")) for name in names]

@@ -71,10 +71,11 @@ def routes(api: APIRouter) -> None:
     @api.get("/editions/{slug}/images/{name}", summary="One image of an edition")
     async def image_file(request: Request, viewer: Editor, slug: str, name: str) -> Response:
         folder = edition_folder(settings_of(request), slug)
-        for image in await run_in_threadpool(images.list_images, folder):
-            # Only the formats an upload can be: a hand-placed SVG is never served here.
-            if image.name == name and name.rsplit(".", 1)[-1].lower() in images.SERVED:
-                return FileResponse(folder / image.path, headers=HEADERS)
+        # Only the formats an upload can be: a hand-placed SVG is never served here.
+        if name.rsplit(".", 1)[-1].lower() in images.SERVED and name in await run_in_threadpool(
+            images.image_names, folder
+        ):
+            return FileResponse(folder / images.IMAGES_DIR / name, headers=HEADERS)
         raise Refused(404, "No such image", "This edition has no image of that name.")
 
     @api.post("/images/{slug}", summary="Upload an image")
