@@ -1,5 +1,6 @@
-"""What the edition, article and review pages share: running a change with its audit row,
-and showing a check problem."""
+"""What the console's pages share for a change: committing it, or refusing it as a 409 page
+that says nothing was changed; the edition, article and review pages' file changes with
+their audit row; showing a check problem."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ BASE = f"{PREFIX}/editions"
 
 def edition_url(slug: str, *parts: str) -> str:
     return "/".join([f"{BASE}/{slug}", *parts])
+
+
+async def commit(request: Request, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one committed transaction (:func:`in_transaction`); a LinkedError
+    (which the transaction rolled back) becomes a 409 page saying nothing was changed."""
+    try:
+        return await in_transaction(request, work)
+    except LinkedError as exc:
+        raise Refused(409, "Nothing was changed", sentence(exc)) from exc
 
 
 async def change(

@@ -22,6 +22,7 @@ from linked.subscribers import mail, manage
 from linked.subscribers.importer import COLUMNS, ImportReport
 from linked.subscribers.models import SubscriberStatus
 from linked.web.admin.auth import Admin, Editor, Sender, form_values
+from linked.web.admin.editing import commit
 from linked.web.admin.render import HEADERS, PREFIX, Refused, console_of, reading, see_other
 from linked.web.state import in_transaction, settings_of
 
@@ -128,14 +129,7 @@ def routes(api: APIRouter) -> None:
         )
 
     async def act(request: Request, subscriber_id: int, work: Any, done: str) -> Response:
-        try:
-            return await in_transaction(request, work) or see_other(
-                f"{BASE}/{subscriber_id}?done={done}"
-            )
-        except LinkedError as exc:
-            raise Refused(
-                409, "Nothing was changed", f"{str(exc)[:1].upper()}{str(exc)[1:]}."
-            ) from exc
+        return await commit(request, work) or see_other(f"{BASE}/{subscriber_id}?done={done}")
 
     @api.post("/subscribers/{subscriber_id:int}/unsubscribe", summary="Unsubscribe them")
     async def unsubscribe(request: Request, viewer: Sender, subscriber_id: int) -> Response:

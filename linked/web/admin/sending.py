@@ -29,10 +29,10 @@ from linked.delivery.plan import get_send, recipients_left
 from linked.errors import LinkedError
 from linked.scheduler import service as scheduling
 from linked.web.admin.auth import Editor, Sender, form_values
+from linked.web.admin.editing import commit
 from linked.web.admin.folders import edition_folder
 from linked.web.admin.render import (
     PREFIX,
-    Refused,
     Viewer,
     console_of,
     reading,
@@ -153,12 +153,9 @@ def routes(api: APIRouter) -> None:
     async def unschedule(request: Request, viewer: Sender, slug: str) -> Response:
         settings = settings_of(request)
         edition_folder(settings, slug)
-        try:
-            await in_transaction(
-                request, lambda session: scheduling.unschedule(session, slug, actor=viewer.actor)
-            )
-        except LinkedError as exc:
-            raise Refused(409, "Nothing was changed", sentence(exc)) from exc
+        await commit(
+            request, lambda session: scheduling.unschedule(session, slug, actor=viewer.actor)
+        )
         return see_other(f"{PREFIX}/editions/{slug}/send?done=unscheduled")
 
     @api.post("/editions/{slug}/send", summary="Send now to every confirmed subscriber")

@@ -27,8 +27,8 @@ from linked.delivery import controls
 from linked.delivery.models import FINAL_STATES, Send, SendStatus
 from linked.delivery.plan import load_content
 from linked.delivery.report import StatusReport, status_report
-from linked.errors import LinkedError
 from linked.web.admin.auth import Editor, Sender
+from linked.web.admin.editing import commit
 from linked.web.admin.render import (
     PREFIX,
     Refused,
@@ -36,9 +36,8 @@ from linked.web.admin.render import (
     console_of,
     reading,
     see_other,
-    sentence,
 )
-from linked.web.state import engine_of, in_transaction
+from linked.web.state import engine_of
 
 #: The email as sent may hold anything an edition held: no script runs, nothing is fetched
 #: but images, and its links cannot navigate the console.
@@ -136,10 +135,7 @@ def routes(api: APIRouter) -> None:
             # The change and its audit event (send.<action>) commit together.
             change(session, send.edition, viewer.actor)
 
-        try:
-            await in_transaction(request, work)
-        except LinkedError as exc:
-            raise Refused(409, "Nothing was changed", sentence(exc)) from exc
+        await commit(request, work)
         return see_other(f"{PREFIX}/sends/{send_id}?done={action}")
 
     @api.post("/sends/{send_id:int}/pause", summary="Pause a send")

@@ -11,9 +11,9 @@ from linked.accounts.links import LinkKind, password_url
 from linked.accounts.models import Account, Role
 from linked.errors import LinkedError
 from linked.web.admin.auth import Admin, form_values
+from linked.web.admin.editing import commit
 from linked.web.admin.render import (
     PREFIX,
-    Refused,
     Viewer,
     console_of,
     reading,
@@ -104,10 +104,7 @@ def routes(api: APIRouter) -> None:
                 return account.email, password_url(settings, account, LinkKind.invite)
             return None
 
-        try:
-            link = await in_transaction(request, work)
-        except LinkedError as exc:
-            raise Refused(409, "Nothing was changed", sentence(exc)) from exc
+        link = await commit(request, work)
         if link is not None:
             return await page(request, viewer, link=link)
         return see_other(f"{BASE}/?done={action}")
