@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
@@ -18,19 +17,13 @@ from linked.delivery.outcomes import (
     backoff,
     record,
 )
-from tests.fixtures.sending import EDITION, add_subscribers, plan_send, rows
+from tests.fixtures.sending import EDITION, planned, rows
 
 T = Delivery.__table__  # type: ignore[attr-defined]
 
 
-def _planned(engine: Engine, n: int = 10) -> None:
-    add_subscribers(engine, n)
-    with Session(engine) as session:
-        plan_send(session, EDITION)
-
-
 def test_record_outcomes_and_backoff(engine: Engine) -> None:
-    _planned(engine, 4)
+    planned(engine, 4)
     a, b, c, d = store.claim(engine, EDITION, "me", 4, 60)
     counts = record(
         engine,
@@ -61,7 +54,7 @@ def test_record_outcomes_and_backoff(engine: Engine) -> None:
 def test_record_writes_what_sqlalchemy_would_write(engine: Engine) -> None:
     # record() runs its UPDATE with the driver's parameters, converted once per dialect;
     # the stored values must be those of the same statement run through SQLAlchemy.
-    _planned(engine, 6)
+    planned(engine, 6)
     jobs = store.claim(engine, EDITION, "me", 6, 60)
     results = [
         Outcome(OutcomeKind.sent, "250 2.0.0 queued"),

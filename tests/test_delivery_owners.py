@@ -6,8 +6,7 @@ import os
 import socket
 
 from linked.delivery.owners import new_owner, owner_gone, this_host
-
-DEAD_PID = 2**22 + 12345  # above the default pid_max: no such process
+from tests.fixtures.sending import DEAD_PID
 
 
 def test_an_owner_name_carries_host_pid_namespace_and_pid() -> None:

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
@@ -15,20 +14,13 @@ from linked.delivery.outcomes import Outcome, OutcomeKind, record
 from linked.delivery.owners import this_host
 from linked.delivery.report import counts, errors_by_reply, holders, sent_rate, status_report
 from linked.errors import LinkedError
-from tests.fixtures.sending import EDITION, add_subscribers, plan_send
+from tests.fixtures.sending import DEAD_PID, EDITION, planned
 
 T = Delivery.__table__  # type: ignore[attr-defined]
-DEAD_PID = 2**22 + 12345  # above the default pid_max: no such process
-
-
-def _planned(engine: Engine, n: int = 10) -> None:
-    add_subscribers(engine, n)
-    with Session(engine) as session:
-        plan_send(session, EDITION)
 
 
 def test_holders_lists_who_has_rows_in_flight(engine: Engine) -> None:
-    _planned(engine, 6)
+    planned(engine, 6)
     assert holders(engine, EDITION) == []
     store.claim(engine, EDITION, "b-host/1:7:beef", 2, 60)
     store.claim(engine, EDITION, "a-host/1:9:cafe", 3, 60)
@@ -42,7 +34,7 @@ def test_holders_lists_who_has_rows_in_flight(engine: Engine) -> None:
 
 
 def test_holders_tell_a_live_process_from_a_dead_one(engine: Engine) -> None:
-    _planned(engine, 6)
+    planned(engine, 6)
     here = this_host()
     store.claim(engine, EDITION, f"{here}:{os.getpid()}:aaaa", 1, 60)
     store.claim(engine, EDITION, f"{here}:{DEAD_PID}:bbbb", 2, 60)
@@ -60,7 +52,7 @@ def test_holders_tell_a_live_process_from_a_dead_one(engine: Engine) -> None:
 
 
 def test_errors_are_grouped_by_reply_and_counts_follow_the_rows(engine: Engine) -> None:
-    _planned(engine, 5)
+    planned(engine, 5)
     a, b, c, d = store.claim(engine, EDITION, "me", 4, 60)
     record(
         engine,
@@ -84,7 +76,7 @@ def test_errors_are_grouped_by_reply_and_counts_follow_the_rows(engine: Engine) 
 def test_status_report_needs_a_send_and_reads_its_flag(engine: Engine) -> None:
     with pytest.raises(LinkedError, match="has not been sent"):
         status_report(engine, EDITION)
-    _planned(engine, 3)
+    planned(engine, 3)
     store.set_pacing(engine, EDITION, "1 of 4 connections: testing")
     report = status_report(engine, EDITION)
     assert (report.status, report.total, report.counts["queued"]) == ("planned", 3, 3)

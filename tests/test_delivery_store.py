@@ -12,20 +12,13 @@ from sqlmodel import Session
 from linked.delivery import store
 from linked.delivery.models import Delivery, utcnow
 from linked.delivery.owners import this_host
-from tests.fixtures.sending import EDITION, add_subscribers, plan_send, rows
+from tests.fixtures.sending import DEAD_PID, EDITION, add_subscribers, plan_send, planned, rows
 
 T = Delivery.__table__  # type: ignore[attr-defined]
-DEAD_PID = 2**22 + 12345  # above the default pid_max: no such process
-
-
-def _planned(engine: Engine, n: int = 10) -> None:
-    add_subscribers(engine, n)
-    with Session(engine) as session:
-        plan_send(session, EDITION)
 
 
 def test_claim_marks_rows_sending_under_a_lease(engine: Engine) -> None:
-    _planned(engine)
+    planned(engine)
     jobs = store.claim(engine, EDITION, "me", 4, 60)
     assert len(jobs) == 4
     claimed = [r for r in rows(engine).values() if r.state == "sending"]
@@ -38,7 +31,7 @@ def test_claim_marks_rows_sending_under_a_lease(engine: Engine) -> None:
 
 
 def test_crash_rule_a_dead_local_owners_rows_are_requeued_at_once(engine: Engine) -> None:
-    _planned(engine)
+    planned(engine)
     dead = f"{this_host()}:{DEAD_PID}:abcd"
     store.claim(engine, EDITION, dead, 3, 3600)
     alive_elsewhere = "another-host:1:abcd"
@@ -53,7 +46,7 @@ def test_crash_rule_a_dead_local_owners_rows_are_requeued_at_once(engine: Engine
 
 
 def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> None:
-    _planned(engine, 4)
+    planned(engine, 4)
     store.claim(engine, EDITION, "another-host:1:abcd", 4, 3600)
     assert store.claim(engine, EDITION, "me", 100, 60) == []
     with engine.begin() as conn:
@@ -62,7 +55,7 @@ def test_crash_rule_an_expired_lease_is_claimable_by_anyone(engine: Engine) -> N
 
 
 def test_release_gives_back_unsent_rows(engine: Engine) -> None:
-    _planned(engine, 3)
+    planned(engine, 3)
     jobs = store.claim(engine, EDITION, "me", 3, 60)
     store.release(engine, "me", [j.id for j in jobs])
     assert {r.state for r in rows(engine).values()} == {"queued"}
@@ -71,7 +64,7 @@ def test_release_gives_back_unsent_rows(engine: Engine) -> None:
 def test_claim_takes_the_rows_the_single_query_names_in_its_order(engine: Engine) -> None:
     # On SQLite the claim is a union of one indexed query per kind of claimable row;
     # with every kind present it must pick exactly what the one OR query picks.
-    _planned(engine, 40)
+    planned(engine, 40)
     now = utcnow()
     ids = sorted(row.id for row in rows(engine).values() if row.id is not None)
     kinds = {
