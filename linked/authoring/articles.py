@@ -194,15 +194,20 @@ def edition_paths(folder: Path) -> list[Path]:
     return [folder / EDITION_FILE, *(folder / e.name for e in entries(folder))]
 
 
-def entries(folder: Path) -> list[Entry]:
-    """The articles (drafts too) in sending order."""
+def _article_paths(folder: Path) -> list[Path]:
+    """The article files (drafts too) in sending order."""
     paths = [
         p
         for p in folder.glob("*.md")
         if p.name != EDITION_FILE and not p.name.startswith(".") and p.is_file()
     ]
+    return sorted(paths, key=lambda p: (p.name.lstrip("_"), p.name))
+
+
+def entries(folder: Path) -> list[Entry]:
+    """The articles (drafts too) in sending order."""
     out = []
-    for path in sorted(paths, key=lambda p: (p.name.lstrip("_"), p.name)):
+    for path in _article_paths(folder):
         found = split(files.read(path).text or "")
         title = found[0].get("title") if found else None
         out.append(Entry(path.name, _text(title) or None, path.name.startswith("_")))
@@ -221,8 +226,8 @@ def image_alts(folder: Path) -> dict[str, str]:
     placed by hand, not uploaded in the console, have no alt text of their own.
     """
     found: dict[str, str] = {}
-    for entry in entries(folder):
-        parsed = split(files.read(folder / entry.name).text or "")
+    for path in _article_paths(folder):
+        parsed = split(files.read(path).text or "")
         if parsed is None:
             continue
         meta, body = parsed
